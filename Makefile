@@ -1,0 +1,95 @@
+# mailops.mailhost: every entry point a developer, CI or a user needs.
+#   make demo   bring up a local demo mail host container and converge it
+#   make test   the whole suite: setup, lint, unit, molecule
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+COLLECTIONS := $(VENV)/collections
+IMAGE_FILE := $(CURDIR)/.cache/image
+APT_PACKAGES := podman runc debootstrap uidmap slirp4netns swaks knot knot-dnsutils pebble openssl
+
+export PATH := $(VENV)/bin:$(PATH)
+export CONTAINERS_CONF := $(CURDIR)/tests/podman/containers.conf
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export MOLECULE_GLOB := molecule/*/molecule.yml
+export PYTHONDONTWRITEBYTECODE := 1
+
+SCENARIO ?=
+SCENARIOS := $(if $(SCENARIO),$(SCENARIO),$(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+
+.PHONY: help setup system-packages venv image lint unit molecule test demo demo-clean bench build changelog
+
+help:
+	@echo "make demo        bring up a local demo mail host (container) and converge it"
+	@echo "make test        the whole suite: setup, lint, unit tests, every Molecule scenario"
+	@echo "make setup       system packages, virtualenv, collection link, test image"
+	@echo "make lint | unit | molecule [SCENARIO=name] | bench | build | demo-clean"
+
+## setup: idempotent and quick when everything is already there
+setup: system-packages venv image
+
+system-packages:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@# Pebble and knot are used by the tests only: never leave the packaged services running.
+	@systemctl disable --now knot.service >/dev/null 2>&1 || true
+
+venv: $(VENV)/.installed $(COLLECTIONS)/ansible_collections/mailops/mailhost
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+# The collection is used from the checkout under its FQCN, mailops.mailhost.
+$(COLLECTIONS)/ansible_collections/mailops/mailhost:
+	mkdir -p $(dir $@)
+	ln -sfn $(CURDIR) $@
+
+image: system-packages
+	@mkdir -p $(dir $(IMAGE_FILE))
+	tests/images/build.sh > $(IMAGE_FILE)
+	@echo "Test image: $$(cat $(IMAGE_FILE))"
+
+## checks
+lint: venv
+	yamllint --strict .
+	ansible-lint
+	ruff check plugins tests molecule
+	ruff format --check plugins tests molecule
+	tests/check-docs.sh
+	antsibull-changelog lint
+
+unit: venv
+	pytest tests/unit
+
+molecule: venv image
+	@export MAILHOST_IMAGE=$$(cat $(IMAGE_FILE)); \
+	for s in $(SCENARIOS); do \
+	  echo "=== molecule scenario: $$s ==="; \
+	  molecule test -s $$s || { echo "Molecule scenario $$s FAILED"; exit 1; }; \
+	done; \
+	echo "Molecule: $(words $(SCENARIOS)) scenario(s) passed: $(SCENARIOS)"
+
+test: setup lint unit molecule
+
+## the demo mail host
+demo: setup
+	MAILHOST_IMAGE=$$(cat $(IMAGE_FILE)) tests/demo.sh up
+
+demo-clean:
+	tests/demo.sh down
+
+bench: setup
+	@for b in tests/bench/*.sh; do [ -e "$$b" ] && bash "$$b"; done; true
+
+build: venv
+	ansible-galaxy collection build --force --output-path .cache/
