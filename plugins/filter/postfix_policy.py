@@ -1,0 +1,27 @@
+# Copyright: mailops.mailhost contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters that apply the collection's Postfix security policy on the controller."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.mailops.mailhost.plugins.module_utils._policy import violations
+from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import format_value
+
+
+def postfix_policy_violations(params, services=None, options=None, names=None):
+    """List every way a set of main.cf parameters (and master.cf overrides) breaks the policy."""
+    if not isinstance(params, dict):
+        raise AnsibleFilterError("postfix_policy_violations expects a dict of main.cf parameters")
+    flat = {str(k): format_value(v) for k, v in params.items()}
+    flat_services = {
+        str(svc): {str(k): format_value(v) for k, v in (overrides or {}).items()}
+        for svc, overrides in (services or {}).items()
+    }
+    return violations(flat, flat_services, options or {}, names or {})
+
+
+class FilterModule:
+    def filters(self):
+        return {"postfix_policy_violations": postfix_policy_violations}

@@ -1,0 +1,412 @@
+#!/usr/bin/python
+# Copyright: mailops.mailhost contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: postconf
+short_description: Manage Postfix main.cf parameters (and master.cf and lookup tables) in one validated change
+version_added: 0.1.0
+description:
+  - Sets and removes C(main.cf) parameters in one call; optionally replaces C(master.cf) and writes
+    lookup table sources (compiled with C(postmap) or C(postalias) when their content changes).
+  - The complete candidate configuration is first assembled in a temporary directory and validated
+    there (C(postconf -c DIR -n) and C(-M), warnings such as C(unused parameter) treated as errors,
+    every referenced map and certificate file present, the security policy met). Only a candidate that
+    passed is written, atomically; the previous files are kept in O(backup_dir) so that
+    M(mailops.mailhost.postfix_reload) can put them back if the change fails once live.
+  - This module never reloads Postfix; it reports whether a reload or a restart is needed.
+author:
+  - mailops.mailhost contributors
+options:
+  params:
+    description:
+      - C(main.cf) parameters to set. Lists are joined with commas, booleans become C(yes)/C(no).
+      - A parameter already set to an equivalent value (whitespace and commas aside) is left as written.
+    type: dict
+    default: {}
+  absent:
+    description: C(main.cf) parameters to remove (they return to the Postfix default).
+    type: list
+    elements: str
+    default: []
+  exclusive:
+    description: Remove every C(main.cf) parameter not named in O(params), so the file holds exactly O(params).
+    type: bool
+    default: false
+  master_cf:
+    description: Complete content for C(master.cf). When omitted, C(master.cf) is left as it is.
+    type: str
+  maps:
+    description: Lookup table sources to write and compile as part of the same change.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path of the source file (for example C(/etc/postfix/virtual)).
+        type: path
+        required: true
+      content:
+        description: Complete content of the source file.
+        type: str
+        required: true
+      type:
+        description: Table type. Indexed types are compiled; C(regexp), C(pcre), C(cidr) and C(texthash) are not.
+        type: str
+        default: hash
+        choices: [hash, btree, lmdb, cdb, dbm, sdbm, regexp, pcre, cidr, texthash]
+      alias:
+        description: Compile with C(postalias) (an aliases file) instead of C(postmap).
+        type: bool
+        default: false
+      mode:
+        description: File mode of the source (and compiled) file.
+        type: str
+        default: "0644"
+  config_dir:
+    description: Postfix configuration directory.
+    type: path
+    default: /etc/postfix
+  validate:
+    description: Validate the candidate in a temporary directory before writing. Turn off only for debugging.
+    type: bool
+    default: true
+  fail_on_warnings:
+    description: Treat warnings of the validation (such as C(unused parameter)) as errors.
+    type: bool
+    default: true
+  policy:
+    description: Refuse a candidate that breaks the security policy (open relay, TLS off or below TLS 1.2).
+    type: bool
+    default: true
+  policy_options:
+    description: Options of the policy (C(mynetworks_prefix_limit_ipv4), C(mynetworks_prefix_limit_ipv6), C(mynetworks_allow_wide)).
+    type: dict
+    default: {}
+  policy_names:
+    description: Parameter (or C(service/type/parameter)) to the variable name used in error messages.
+    type: dict
+    default: {}
+  backup_dir:
+    description: Directory where the previous files of a change are kept for rollback.
+    type: path
+    default: /var/lib/mailops-mailhost/postfix-rollback
+extends_documentation_fragment:
+  - mailops.mailhost.attributes
+attributes:
+  check_mode:
+    support: full
+    details: The candidate is validated in check mode too; nothing is written.
+  diff_mode:
+    support: full
+    details: One diff for the changed main.cf parameters, one for master.cf, one per changed map.
+seealso:
+  - module: mailops.mailhost.postfix_check
+  - module: mailops.mailhost.postfix_reload
+"""
+
+EXAMPLES = r"""
+- name: Apply the main.cf parameters in one validated change
+  mailops.mailhost.postconf:
+    params:
+      myhostname: mail.example.com
+      mynetworks: [127.0.0.0/8, "[::1]/128"]
+      smtpd_relay_restrictions: [permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination]
+      disable_vrfy_command: true
+    absent:
+      - relayhost
+  register: __postfix_conf
+
+- name: Bring the change live, rolling back on failure
+  mailops.mailhost.postfix_reload:
+    restart: "{{ __postfix_conf.restart_required }}"
+    rollback_dir: "{{ __postfix_conf.backup }}"
+  when: __postfix_conf is changed
+"""
+
+RETURN = r"""
+changed_params:
+  description: main.cf parameters added, changed or removed.
+  returned: always
+  type: list
+  elements: str
+  sample: [myhostname, smtpd_relay_restrictions]
+changed_maps:
+  description: Lookup table sources written (or compiled because the index was missing).
+  returned: always
+  type: list
+  elements: str
+master_cf_changed:
+  description: Whether master.cf changed.
+  returned: always
+  type: bool
+restart_required:
+  description: The change needs a restart (inet_interfaces, inet_protocols or the listeners changed); a reload does not apply it.
+  returned: always
+  type: bool
+reload_required:
+  description: The change needs at least a reload.
+  returned: always
+  type: bool
+backup:
+  description: Directory holding the previous files and a manifest, for M(mailops.mailhost.postfix_reload) O(rollback_dir).
+  returned: when changed and not in check mode
+  type: str
+findings:
+  description: Findings of the validation (severity, message, program).
+  returned: always
+  type: list
+  elements: dict
+"""
+
+import json
+import os
+import shutil
+import tempfile
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import (
+    INDEX_SUFFIX,
+    changed_params,
+    edit_main_cf,
+    format_value,
+    params_diff_text,
+    parse_main_cf,
+    restart_required,
+)
+from ansible_collections.mailops.mailhost.plugins.module_utils._postfix_validate import ENV, validate_dir
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def _index_path(spec: dict) -> str | None:
+    suffix = INDEX_SUFFIX.get(spec["type"])
+    return spec["path"] + suffix if suffix else None
+
+
+def _compile_argv(module: AnsibleModule, spec: dict, path: str, config_dir: str) -> list[str] | None:
+    if spec["type"] not in INDEX_SUFFIX:
+        return None
+    tool = module.get_bin_path("postalias" if spec["alias"] else "postmap", required=True)
+    return [tool, "-c", config_dir, f"{spec['type']}:{path}"]
+
+
+def _compile(module: AnsibleModule, spec: dict, path: str, config_dir: str) -> None:
+    argv = _compile_argv(module, spec, path, config_dir)
+    if argv is None:
+        return
+    rc, out, err = module.run_command(argv, environ_update=ENV)
+    if rc != 0 or "warning:" in err:
+        module.fail_json(
+            msg=f"compiling {spec['path']} failed: {err.strip() or out.strip()}",
+            rc=rc,
+            stdout=out,
+            stderr=err,
+            cmd=argv,
+        )
+
+
+def _write(module: AnsibleModule, path: str, content: str, mode: int) -> None:
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".mailhost-")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(content)
+    os.chmod(tmp, mode)
+    module.atomic_move(tmp, path)
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "params": {"type": "dict", "default": {}},
+            "absent": {"type": "list", "elements": "str", "default": []},
+            "exclusive": {"type": "bool", "default": False},
+            "master_cf": {"type": "str"},
+            "maps": {
+                "type": "list",
+                "elements": "dict",
+                "default": [],
+                "options": {
+                    "path": {"type": "path", "required": True},
+                    "content": {"type": "str", "required": True},
+                    "type": {
+                        "type": "str",
+                        "default": "hash",
+                        "choices": [
+                            "hash",
+                            "btree",
+                            "lmdb",
+                            "cdb",
+                            "dbm",
+                            "sdbm",
+                            "regexp",
+                            "pcre",
+                            "cidr",
+                            "texthash",
+                        ],
+                    },
+                    "alias": {"type": "bool", "default": False},
+                    "mode": {"type": "str", "default": "0644"},
+                },
+            },
+            "config_dir": {"type": "path", "default": "/etc/postfix"},
+            "validate": {"type": "bool", "default": True},
+            "fail_on_warnings": {"type": "bool", "default": True},
+            "policy": {"type": "bool", "default": True},
+            "policy_options": {"type": "dict", "default": {}},
+            "policy_names": {"type": "dict", "default": {}},
+            "backup_dir": {"type": "path", "default": "/var/lib/mailops-mailhost/postfix-rollback"},
+        },
+        supports_check_mode=True,
+    )
+    p = module.params
+    config_dir = p["config_dir"]
+    main_path = os.path.join(config_dir, "main.cf")
+    master_path = os.path.join(config_dir, "master.cf")
+    old_main = _read(main_path)
+    old_master = _read(master_path)
+    if old_main is None or old_master is None:
+        module.fail_json(msg=f"{config_dir} has no main.cf or master.cf: is Postfix installed?")
+
+    wanted = {str(k): format_value(v) for k, v in p["params"].items()}
+    overlap = sorted(set(wanted) & set(p["absent"]))
+    if overlap:
+        module.fail_json(msg=f"parameters both set and absent: {', '.join(overlap)}")
+    new_main = edit_main_cf(old_main, wanted, p["absent"], p["exclusive"])
+    new_master = p["master_cf"] if p["master_cf"] is not None else old_master
+    if not new_master.endswith("\n"):
+        new_master += "\n"
+    before, after = parse_main_cf(old_main), parse_main_cf(new_main)
+    names = changed_params(before, after)
+
+    maps_changed = []
+    for spec in p["maps"]:
+        content = spec["content"] if spec["content"].endswith("\n") or not spec["content"] else spec["content"] + "\n"
+        spec["content"] = content
+        index = _index_path(spec)
+        if _read(spec["path"]) != content or (index and not os.path.exists(index)):
+            maps_changed.append(spec)
+    master_changed = new_master != old_master
+    main_changed = new_main != old_main
+    changed = main_changed or master_changed or bool(maps_changed)
+
+    result = {
+        "changed": changed,
+        "changed_params": names,
+        "changed_maps": [m["path"] for m in maps_changed],
+        "master_cf_changed": master_changed,
+        "restart_required": restart_required(names, old_master, new_master) if changed else False,
+        "reload_required": bool(names) or master_changed or bool(maps_changed),
+        "findings": [],
+    }
+
+    if p["validate"] and changed:
+        with tempfile.TemporaryDirectory(prefix="mailhost-postconf-") as candidate:
+            for name, text in (("main.cf", new_main), ("master.cf", new_master)):
+                with open(os.path.join(candidate, name), "w", encoding="utf-8") as handle:
+                    handle.write(text)
+            pending: set[str] = set()
+            for spec in maps_changed:
+                staged = os.path.join(candidate, "map-" + os.path.basename(spec["path"]))
+                with open(staged, "w", encoding="utf-8") as handle:
+                    handle.write(spec["content"])
+                argv = _compile_argv(module, spec, staged, candidate)
+                if argv:
+                    rc, out, err = module.run_command(argv, environ_update=ENV)
+                    if rc != 0 or "warning:" in err:
+                        module.fail_json(
+                            msg=f"{spec['path']}: the new content does not compile: {err.strip() or out.strip()}",
+                            rc=rc,
+                            stdout=out,
+                            stderr=err,
+                            cmd=argv,
+                            **result,
+                        )
+                pending.add(spec["path"])
+            validation = validate_dir(
+                module,
+                candidate,
+                pending=pending,
+                policy=p["policy"],
+                policy_options=p["policy_options"],
+                policy_names=p["policy_names"],
+                master_text=new_master,
+            )
+        result["findings"] = [f.as_dict() for f in validation.findings]
+        blocking = validation.blocking(p["fail_on_warnings"])
+        if blocking:
+            problems = "; ".join(f.message for f in blocking)
+            module.fail_json(
+                msg=f"the new Postfix configuration was refused, nothing was changed: {problems}",
+                **result,
+            )
+
+    if module._diff:
+        diffs = []
+        if names:
+            diffs.append(
+                {
+                    "before_header": f"{main_path} (changed parameters)",
+                    "after_header": f"{main_path} (changed parameters)",
+                    "before": params_diff_text(before, names),
+                    "after": params_diff_text(after, names),
+                }
+            )
+        if master_changed:
+            diffs.append(
+                {"before_header": master_path, "after_header": master_path, "before": old_master, "after": new_master}
+            )
+        for spec in maps_changed:
+            diffs.append(
+                {
+                    "before_header": spec["path"],
+                    "after_header": spec["path"],
+                    "before": _read(spec["path"]) or "",
+                    "after": spec["content"],
+                }
+            )
+        result["diff"] = diffs
+
+    if not changed or module.check_mode:
+        module.exit_json(**result)
+
+    # Keep the previous files, so that a failure once live can be rolled back.
+    backup = os.path.join(p["backup_dir"], time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}")
+    os.makedirs(backup, mode=0o700)
+    manifest = []
+    for path in [main_path, master_path] + [s["path"] for s in maps_changed]:
+        entry = {"path": path, "backup": None}
+        if os.path.exists(path):
+            entry["backup"] = os.path.join(backup, f"{len(manifest)}-{os.path.basename(path)}")
+            shutil.copy2(path, entry["backup"])
+        spec = next((s for s in maps_changed if s["path"] == path), None)
+        if spec:
+            entry["compile"] = _compile_argv(module, spec, path, config_dir)
+        manifest.append(entry)
+    with open(os.path.join(backup, "manifest.json"), "w", encoding="utf-8") as handle:
+        json.dump(manifest, handle, indent=1)
+    result["backup"] = backup
+
+    for spec in maps_changed:
+        if _read(spec["path"]) != spec["content"]:
+            _write(module, spec["path"], spec["content"], int(spec["mode"], 8))
+        _compile(module, spec, spec["path"], config_dir)
+    if master_changed:
+        _write(module, master_path, new_master, os.stat(master_path).st_mode & 0o7777)
+    if main_changed:
+        _write(module, main_path, new_main, os.stat(main_path).st_mode & 0o7777)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

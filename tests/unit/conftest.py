@@ -1,0 +1,122 @@
+"""Shared fixtures: run a module's main() with arguments, and a fake Postfix command layer."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import parse_main_cf
+
+MASTER_CF = (
+    "smtp      inet  n       -       y       -       -       smtpd\n"
+    "pickup    unix  n       -       y       60      1       pickup\n"
+)
+MAIN_CF = "myhostname = mx.example.com\nmynetworks = 127.0.0.0/8\nsmtpd_tls_security_level = may\n"
+KNOWN_UNUSED = ("bogus",)
+
+
+class ModuleExit(Exception):
+    def __init__(self, result: dict, failed: bool):
+        super().__init__(result.get("msg", ""))
+        self.result = result
+        self.failed = failed
+
+
+class FakePostfix:
+    """Answers the commands the modules run, from the files in the directories they name."""
+
+    def __init__(self, daemon_dir: Path):
+        self.daemon_dir = daemon_dir
+        self.calls: list[list[str]] = []
+        self.running = True
+        self.responses: dict[str, tuple[int, str, str]] = {}
+
+    def __call__(self, argv, **_kwargs):
+        argv = [str(a) for a in argv]
+        self.calls.append(argv)
+        tool = os.path.basename(argv[0])
+        for prefix, response in self.responses.items():
+            if " ".join([tool, *argv[1:]]).startswith(prefix):
+                return response
+        if tool == "postconf":
+            return self.postconf(argv)
+        if tool in ("postmap", "postalias"):
+            table = argv[-1].split(":", 1)[1]
+            Path(table + ".db").write_text("compiled")
+            return 0, "", ""
+        if tool == "postfix" and argv[-1] == "status":
+            return (0, "", "") if self.running else (1, "", "postfix/postfix-script: the Postfix mail system is not running")
+        if tool == "postfix" and argv[-1] == "check":
+            return 0, "", ""
+        if tool == "systemctl":
+            self.running = True
+            return 0, "", ""
+        if tool == "journalctl":
+            return 0, "", ""
+        raise AssertionError(f"unexpected command {argv}")
+
+    def postconf(self, argv):
+        config_dir = argv[argv.index("-c") + 1]
+        if "-M" in argv:
+            return 0, "smtp inet n - y - - smtpd\n" if "smtp/inet" in argv else "", ""
+        params = parse_main_cf(Path(config_dir, "main.cf").read_text())
+        if "-h" in argv:
+            names = argv[argv.index("-h") + 1 :]
+            defaults = {
+                "mail_version": "3.7.11",
+                "daemon_directory": str(self.daemon_dir),
+                "queue_directory": str(self.daemon_dir.parent / "queue"),
+                "inet_interfaces": "all",
+            }
+            return 0, "".join(params.get(n, defaults.get(n, "")) + "\n" for n in names), ""
+        err = "".join(
+            f"postconf: warning: {config_dir}/main.cf: unused parameter: {k}={v}\n"
+            for k, v in params.items()
+            if k.startswith(KNOWN_UNUSED)
+        )
+        return 0, "".join(f"{k} = {v}\n" for k, v in params.items()), err
+
+
+@pytest.fixture
+def postfix_env(tmp_path, monkeypatch):
+    """A config dir with main.cf/master.cf, a daemon dir, and the fake command layer."""
+    config = tmp_path / "etc"
+    config.mkdir()
+    (config / "main.cf").write_text(MAIN_CF)
+    (config / "master.cf").write_text(MASTER_CF)
+    daemon = tmp_path / "libexec"
+    daemon.mkdir()
+    for cmd in ("smtpd", "pickup", "cleanup"):
+        (daemon / cmd).write_text("")
+    (tmp_path / "queue" / "deferred").mkdir(parents=True)
+    fake = FakePostfix(daemon)
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, argv, **kw: fake(argv, **kw))
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, required=False, opt_dirs=None: f"/usr/sbin/{name}")
+    fake.config = config
+    fake.tmp = tmp_path
+    return fake
+
+
+@pytest.fixture
+def run_module(monkeypatch):
+    def _exit(self, **kwargs):
+        raise ModuleExit(kwargs, failed=False)
+
+    def _fail(self, msg, **kwargs):
+        raise ModuleExit({"msg": msg, **kwargs}, failed=True)
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", _exit)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", _fail)
+
+    def _run(module, args: dict, check_mode: bool = False, diff: bool = False) -> ModuleExit:
+        full = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+        with patch_module_args(json.loads(json.dumps(full))), pytest.raises(ModuleExit) as exc:
+            module.main()
+        return exc.value
+
+    return _run

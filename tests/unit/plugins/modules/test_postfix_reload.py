@@ -1,0 +1,57 @@
+"""The postfix_reload module: right action, journal gate, rollback, never left stopped."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ansible_collections.mailops.mailhost.plugins.modules import postfix_reload
+
+BASE = {"probe": False, "settle": 0}
+
+
+def systemctl_actions(env):
+    return [c[1] for c in env.calls if c[0].endswith("systemctl")]
+
+
+def test_running_postfix_is_reloaded(postfix_env, run_module):
+    out = run_module(postfix_reload, {**BASE, "config_dir": str(postfix_env.config)})
+    assert not out.failed, out.result
+    assert out.result["action"] == "reload" and systemctl_actions(postfix_env) == ["reload"]
+    assert out.result["queue_before"] == 0 and out.result["queue_after"] == 0
+
+
+def test_stopped_postfix_is_started_and_restart_honoured(postfix_env, run_module):
+    postfix_env.running = False
+    out = run_module(postfix_reload, {**BASE, "config_dir": str(postfix_env.config)})
+    assert out.result["action"] == "start"
+    out = run_module(postfix_reload, {**BASE, "config_dir": str(postfix_env.config), "restart": True})
+    assert out.result["action"] == "restart"
+
+
+def test_check_mode_runs_nothing(postfix_env, run_module):
+    out = run_module(postfix_reload, {**BASE, "config_dir": str(postfix_env.config)}, check_mode=True)
+    assert out.result["action"] == "reload" and systemctl_actions(postfix_env) == []
+
+
+def test_journal_error_rolls_back_and_fails(postfix_env, run_module):
+    live = postfix_env.config / "main.cf"
+    backup = postfix_env.tmp / "backup"
+    backup.mkdir()
+    (backup / "0-main.cf").write_text("myhostname = previous.example.com\n")
+    (backup / "manifest.json").write_text(json.dumps([{"path": str(live), "backup": str(backup / "0-main.cf")}]))
+    live.write_text("myhostname = broken.example.com\n")
+    entry = {"__REALTIME_TIMESTAMP": str(10**17), "SYSLOG_IDENTIFIER": "postfix/smtpd", "PRIORITY": "2", "MESSAGE": "fatal: bad"}
+    postfix_env.responses["journalctl"] = (0, json.dumps(entry) + "\n", "")
+    out = run_module(postfix_reload, {**BASE, "config_dir": str(postfix_env.config), "rollback_dir": str(backup)})
+    assert out.failed and out.result["rolled_back"] is True
+    assert "fatal: bad" in out.result["msg"] and "previous configuration was restored and is live" in out.result["msg"]
+    assert Path(live).read_text() == "myhostname = previous.example.com\n"
+    assert systemctl_actions(postfix_env) == ["reload", "reload"]
+
+
+def test_failed_check_does_not_reload_and_restores(postfix_env, run_module):
+    postfix_env.responses["postfix -c"] = (1, "", "postfix/postfix-script: fatal: broken\n")
+    out = run_module(postfix_reload, {**BASE, "config_dir": str(postfix_env.config)})
+    assert out.failed and "postfix check failed" in out.result["msg"]
+    assert systemctl_actions(postfix_env) == []
