@@ -35,7 +35,7 @@ cat <<INFO
 Demo mail host '$name' is up at $ip (podman network '$network').
   Shell:          podman exec -it $name bash
   Postfix config: podman exec $name postconf -n
-  Send a mail:    swaks --server $ip --to postmaster@example.test --from you@example.org
-  Drift check:    ansible-playbook -i tests/demo/inventory.yml playbooks/drift.yml --check --diff
+  Send a mail:    swaks --server $ip --helo client.example.org --to postmaster@example.test --from you@example.org
+  Drift check:    .venv/bin/ansible-playbook -i tests/demo/inventory.yml playbooks/drift.yml --check --diff
   Remove it:      make demo-clean
 INFO

@@ -30,7 +30,7 @@ def run_playbook(playbook: str, extra_vars: dict | None = None, check: bool = Fa
         argv += ["--check", "--diff"]
     if limit:
         argv += ["--limit", limit]
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_CALLBACKS_ENABLED="")
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
     return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600, check=False)
 
 

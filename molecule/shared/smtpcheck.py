@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """SMTP test client run inside the Molecule client containers; prints JSON.
 
-  smtpcheck talk HOST PORT STEP...      one conversation; a STEP is an SMTP command, or
-                                        'STARTTLS' (TLS upgrade), 'EHLO' (records the keywords)
-  smtpcheck relay HOST PORT DOMAIN [--tls] [--helo NAME]
-                                        the relay battery: every pattern must be refused at RCPT
-  smtpcheck send HOST PORT FROM TO SUBJECT [--tls] [--auth USER:PASS]
+smtpcheck talk HOST PORT STEP...      one conversation; a STEP is an SMTP command, or
+                                      'STARTTLS' (TLS upgrade), 'EHLO' (records the keywords)
+smtpcheck relay HOST PORT DOMAIN [--tls] [--helo NAME]
+                                      the relay battery: every pattern must be refused at RCPT
+smtpcheck send HOST PORT FROM TO SUBJECT [--tls] [--auth USER:PASS]
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import smtplib
 import ssl
@@ -28,6 +29,7 @@ def _tls_context() -> ssl.SSLContext:
 def connect(host: str, port: int) -> tuple[smtplib.SMTP, list]:
     conn = smtplib.SMTP(timeout=20)
     code, msg = conn.connect(host, port)
+    conn._host = host  # smtplib needs it for STARTTLS's server_hostname when constructed empty
     return conn, [code, msg.decode("utf-8", "replace")]
 
 
@@ -45,10 +47,8 @@ def talk(host: str, port: int, steps: list[str]) -> dict:
         else:
             code, msg = conn.docmd(step)
         replies.append({"step": step, "code": code, "text": msg.decode("utf-8", "replace")})
-    try:
+    with contextlib.suppress(smtplib.SMTPException):
         conn.quit()
-    except smtplib.SMTPException:
-        pass
     return {"banner": banner, "replies": replies}
 
 

@@ -138,13 +138,15 @@ def edit_main_cf(
     params: dict[str, str],
     absent: list[str] | None = None,
     exclusive: bool = False,
+    keep: list[str] | None = None,
 ) -> str:
-    """Return main.cf text with ``params`` set and ``absent`` (or, if exclusive, all others) removed.
+    """Return main.cf text with ``params`` set and ``absent`` (or, if exclusive, all others but ``keep``) removed.
 
     A parameter already set to an equivalent value keeps its line as written; comments
     and the order of the file are kept; a parameter defined twice keeps only one line.
     """
     absent_set = set(absent or [])
+    keep_set = set(keep or [])
     lines = text.splitlines()
     replace: dict[int, list[str]] = {}
     drop: set[int] = set()
@@ -156,7 +158,8 @@ def edit_main_cf(
     for idx, (start, end, joined) in enumerate(logical):
         name, _sep, value = joined.partition("=")
         name = name.strip()
-        remove = name in absent_set or (exclusive and name not in params) or last_index[name] != idx
+        unlisted = exclusive and name not in params and name not in keep_set
+        remove = name in absent_set or unlisted or last_index[name] != idx
         if remove:
             drop.update(range(start, end + 1))
             continue

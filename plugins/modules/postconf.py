@@ -35,6 +35,13 @@ options:
     description: Remove every C(main.cf) parameter not named in O(params), so the file holds exactly O(params).
     type: bool
     default: false
+  keep:
+    description:
+      - With O(exclusive), parameters that are kept as they are written even though O(params) does not name
+        them (for example the installation paths a distribution writes into main.cf).
+    type: list
+    elements: str
+    default: []
   master_cf:
     description: Complete content for C(master.cf). When omitted, C(master.cf) is left as it is.
     type: str
@@ -231,6 +238,7 @@ def main() -> None:
             "params": {"type": "dict", "default": {}},
             "absent": {"type": "list", "elements": "str", "default": []},
             "exclusive": {"type": "bool", "default": False},
+            "keep": {"type": "list", "elements": "str", "default": []},
             "master_cf": {"type": "str"},
             "maps": {
                 "type": "list",
@@ -282,7 +290,7 @@ def main() -> None:
     overlap = sorted(set(wanted) & set(p["absent"]))
     if overlap:
         module.fail_json(msg=f"parameters both set and absent: {', '.join(overlap)}")
-    new_main = edit_main_cf(old_main, wanted, p["absent"], p["exclusive"])
+    new_main = edit_main_cf(old_main, wanted, p["absent"], p["exclusive"], keep=p["keep"])
     new_master = p["master_cf"] if p["master_cf"] is not None else old_master
     if not new_master.endswith("\n"):
         new_master += "\n"

@@ -14,12 +14,24 @@ description:
   - Then verifies that Postfix runs, that the SMTP listener answers with a 220 greeting, and that Postfix
     logged no C(error), C(fatal) or C(panic) since the action (the journal gate).
   - When any step fails and O(rollback_dir) is given (the RV(mailops.mailhost.postconf#module:backup) of the
-    change), the previous files are put back, maps recompiled and that configuration brought live again;
+    change), the previous files are put back, maps recompiled and Postfix restarted on that configuration
+    (a restart clears the throttling of a daemon that failed to start) and probed again;
     the task still fails and says what went wrong. A running Postfix is never left stopped.
   - Mail is never lost, because the queue is on disk and survives reload and restart; its size before and after is reported.
 author:
   - mailops.mailhost contributors
 options:
+  state:
+    description:
+      - V(reloaded) brings a changed configuration live (reload, or start when stopped, or restart with O(restart)).
+      - V(started) only makes sure Postfix runs. A stopped Postfix is started (with the same checks), a running
+        one is left alone and nothing is reported changed.
+    type: str
+    choices: [reloaded, started]
+    default: reloaded
+  enabled:
+    description: Make sure Postfix starts at boot (C(systemctl enable)). Left as it is when omitted.
+    type: bool
   restart:
     description: Restart instead of reload (use RV(mailops.mailhost.postconf#module:restart_required)).
     type: bool
@@ -70,6 +82,11 @@ EXAMPLES = r"""
     restart: "{{ __postfix_conf.restart_required }}"
     rollback_dir: "{{ __postfix_conf.backup }}"
 
+- name: Make sure Postfix runs and starts at boot, without reloading it
+  mailops.mailhost.postfix_reload:
+    state: started
+    enabled: true
+
 - name: Restart Postfix (for example after changing inet_interfaces by hand)
   mailops.mailhost.postfix_reload:
     restart: true
@@ -77,7 +94,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 action:
-  description: What was done (or would be done in check mode).
+  description: What was done (or would be done in check mode); V(none) when Postfix already ran with O(state=started).
   returned: always
   type: str
   sample: reload
@@ -99,6 +116,10 @@ findings:
   returned: always
   type: list
   elements: dict
+enabled_changed:
+  description: Whether the boot-time state of the unit was changed.
+  returned: always
+  type: bool
 rolled_back:
   description: Whether the previous configuration was restored and brought live.
   returned: always
@@ -137,6 +158,9 @@ class Postfix:
 
     def running(self) -> bool:
         return self.run([self.postfix, "-c", self.p["config_dir"], "status"])[0] == 0
+
+    def is_enabled(self) -> bool:
+        return self.run([self.systemctl, "is-enabled", self.p["service"]])[1].strip() == "enabled"
 
     def param(self, name: str) -> str:
         rc, out, _err = self.run([self.postconf, "-c", self.p["config_dir"], "-x", "-h", name])
@@ -208,6 +232,8 @@ class Postfix:
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
+            "state": {"type": "str", "choices": ["reloaded", "started"], "default": "reloaded"},
+            "enabled": {"type": "bool"},
             "restart": {"type": "bool", "default": False},
             "rollback_dir": {"type": "path"},
             "service": {"type": "str", "default": "postfix"},
@@ -223,15 +249,29 @@ def main() -> None:
     queue_dir = pf.param("queue_directory") or "/var/spool/postfix"
     was_running = pf.running()
     action = decide_action(was_running, module.params["restart"])
+    if module.params["state"] == "started" and was_running:
+        action = "none"
+    enable = module.params["enabled"] is not None and pf.is_enabled() != module.params["enabled"]
     result = {
-        "changed": True,
+        "changed": action != "none" or enable,
         "action": action,
+        "enabled_changed": enable,
         "queue_before": queue_size(queue_dir),
         "journal_errors": [],
         "findings": [],
         "rolled_back": False,
     }
-    if module.check_mode:
+    if module.check_mode or not result["changed"]:
+        result["queue_after"] = result["queue_before"]
+        module.exit_json(**result)
+    if enable:
+        verb = "enable" if module.params["enabled"] else "disable"
+        rc, out, err = pf.run([pf.systemctl, verb, module.params["service"]])
+        if rc != 0:
+            module.fail_json(
+                msg=f"systemctl {verb} {module.params['service']} failed: {err.strip() or out.strip()}", **result
+            )
+    if action == "none":
         result["queue_after"] = result["queue_before"]
         module.exit_json(**result)
 
@@ -258,7 +298,9 @@ def main() -> None:
         if rollback and os.path.isfile(os.path.join(rollback, "manifest.json")):
             pf.restore(rollback)
             result["rolled_back"] = True
-            again = pf.act("restart" if action != "reload" else "reload") if pf.running() else pf.act("start")
+            # Restart, not reload: the master keeps throttling a daemon that failed to start
+            # across a reload, so only a restart serves the restored configuration at once.
+            again = pf.act("restart" if pf.running() else "start") or pf.probe()
             recovery = (
                 " The previous configuration was restored and is live."
                 if again is None

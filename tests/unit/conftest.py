@@ -50,7 +50,11 @@ class FakePostfix:
             Path(table + ".db").write_text("compiled")
             return 0, "", ""
         if tool == "postfix" and argv[-1] == "status":
-            return (0, "", "") if self.running else (1, "", "postfix/postfix-script: the Postfix mail system is not running")
+            return (
+                (0, "", "")
+                if self.running
+                else (1, "", "postfix/postfix-script: the Postfix mail system is not running")
+            )
         if tool == "postfix" and argv[-1] == "check":
             return 0, "", ""
         if tool == "systemctl":
@@ -96,7 +100,9 @@ def postfix_env(tmp_path, monkeypatch):
     (tmp_path / "queue" / "deferred").mkdir(parents=True)
     fake = FakePostfix(daemon)
     monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, argv, **kw: fake(argv, **kw))
-    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, required=False, opt_dirs=None: f"/usr/sbin/{name}")
+    monkeypatch.setattr(
+        basic.AnsibleModule, "get_bin_path", lambda self, name, required=False, opt_dirs=None: f"/usr/sbin/{name}"
+    )
     fake.config = config
     fake.tmp = tmp_path
     return fake

@@ -15,7 +15,12 @@ SAFE = {
     "smtpd_tls_protocols": "!SSLv2, !SSLv3, !TLSv1, !TLSv1.1",
     "smtp_tls_protocols": ">=TLSv1.2",
 }
-SUBMISSION = {"submission/inet": {"smtpd_tls_security_level": "encrypt", "smtpd_relay_restrictions": "permit_sasl_authenticated,reject"}}
+SUBMISSION = {
+    "submission/inet": {
+        "smtpd_tls_security_level": "encrypt",
+        "smtpd_relay_restrictions": "permit_sasl_authenticated,reject",
+    }
+}
 
 
 def test_safe_configuration_passes():
@@ -36,7 +41,13 @@ def test_everything_networks_refused_even_when_wide_allowed(net):
 
 @pytest.mark.parametrize(
     "net,wide",
-    [("10.0.0.0/8", True), ("10.1.0.0/16", False), ("10.1.2.0/24", False), ("[2001:db8::]/32", True), ("[2001:db8::]/48", False)],
+    [
+        ("10.0.0.0/8", True),
+        ("10.1.0.0/16", False),
+        ("10.1.2.0/24", False),
+        ("[2001:db8::]/32", True),
+        ("[2001:db8::]/48", False),
+    ],
 )
 def test_prefix_limit(net, wide):
     errors = violations({**SAFE, "mynetworks": net})
@@ -55,7 +66,10 @@ def test_invalid_networks_refused(bad):
 
 
 def test_tables_files_expansions_and_negations_allowed_in_mynetworks():
-    assert violations({**SAFE, "mynetworks": "hash:/etc/postfix/network_table, /etc/postfix/nets, $extra, !192.0.2.1"}) == []
+    assert (
+        violations({**SAFE, "mynetworks": "hash:/etc/postfix/network_table, /etc/postfix/nets, $extra, !192.0.2.1"})
+        == []
+    )
 
 
 def test_mynetworks_style_subnet_without_mynetworks_refused():
@@ -126,6 +140,13 @@ def test_submission_must_require_tls():
 
 def test_submission_relay_override_checked_with_expansion():
     params = {**SAFE, "mua_relay_restrictions": "permit"}
-    services = {"submission/inet": {"smtpd_tls_security_level": "encrypt", "smtpd_relay_restrictions": "$mua_relay_restrictions"}}
-    errors = violations(params, services, names={"submission/inet/smtpd_relay_restrictions": "postfix_submission_options"})
+    services = {
+        "submission/inet": {
+            "smtpd_tls_security_level": "encrypt",
+            "smtpd_relay_restrictions": "$mua_relay_restrictions",
+        }
+    }
+    errors = violations(
+        params, services, names={"submission/inet/smtpd_relay_restrictions": "postfix_submission_options"}
+    )
     assert errors and errors[0].startswith("postfix_submission_options:")

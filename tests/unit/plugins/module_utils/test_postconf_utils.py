@@ -79,6 +79,11 @@ def test_edit_exclusive_removes_everything_else():
     assert pc.parse_main_cf(out) == {"biff": "no"}
 
 
+def test_edit_exclusive_keeps_listed_parameters_as_written():
+    out = pc.edit_main_cf(MAIN_CF, {"biff": "no"}, exclusive=True, keep=["mynetworks", "not_there"])
+    assert pc.parse_main_cf(out) == {"biff": "no", "mynetworks": "127.0.0.0/8"}
+
+
 def test_long_lists_render_one_item_per_line_and_parse_back():
     items = [f"check_client_access hash:/etc/postfix/access_{i}" for i in range(5)]
     out = pc.edit_main_cf("", {"smtpd_client_restrictions": ", ".join(items)})
@@ -135,7 +140,9 @@ def test_restart_required_for_interfaces_protocols_and_listeners():
     assert pc.restart_required(["inet_interfaces"], MASTER, MASTER)
     assert pc.restart_required(["inet_protocols", "myhostname"], None, None)
     assert not pc.restart_required(["myhostname", "mynetworks"], MASTER, MASTER)
-    without_submission = "\n".join(line for line in MASTER.splitlines() if "submission" not in line and "-o" not in line)
+    without_submission = "\n".join(
+        line for line in MASTER.splitlines() if "submission" not in line and "-o" not in line
+    )
     assert pc.restart_required([], MASTER, without_submission)
     changed_option = MASTER.replace("encrypt", "may")
     assert not pc.restart_required([], MASTER, changed_option)  # same listeners: a reload applies it

@@ -18,7 +18,9 @@ def test_decide_action(running, restart, action):
 
 
 def _entry(ts, ident, prio, msg):
-    return json.dumps({"__REALTIME_TIMESTAMP": str(ts), "SYSLOG_IDENTIFIER": ident, "PRIORITY": str(prio), "MESSAGE": msg})
+    return json.dumps(
+        {"__REALTIME_TIMESTAMP": str(ts), "SYSLOG_IDENTIFIER": ident, "PRIORITY": str(prio), "MESSAGE": msg}
+    )
 
 
 def test_journal_errors_keeps_postfix_errors_since_the_action():
@@ -40,7 +42,14 @@ def test_journal_errors_keeps_postfix_errors_since_the_action():
 
 
 def test_journal_message_as_byte_array():
-    line = json.dumps({"__REALTIME_TIMESTAMP": "5", "SYSLOG_IDENTIFIER": "postfix/smtpd", "PRIORITY": "3", "MESSAGE": list(b"error: x")})
+    line = json.dumps(
+        {
+            "__REALTIME_TIMESTAMP": "5",
+            "SYSLOG_IDENTIFIER": "postfix/smtpd",
+            "PRIORITY": "3",
+            "MESSAGE": list(b"error: x"),
+        }
+    )
     assert rt.journal_errors(line, 0) == ["postfix/smtpd: error: x"]
 
 

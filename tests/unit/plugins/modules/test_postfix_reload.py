@@ -41,13 +41,18 @@ def test_journal_error_rolls_back_and_fails(postfix_env, run_module):
     (backup / "0-main.cf").write_text("myhostname = previous.example.com\n")
     (backup / "manifest.json").write_text(json.dumps([{"path": str(live), "backup": str(backup / "0-main.cf")}]))
     live.write_text("myhostname = broken.example.com\n")
-    entry = {"__REALTIME_TIMESTAMP": str(10**17), "SYSLOG_IDENTIFIER": "postfix/smtpd", "PRIORITY": "2", "MESSAGE": "fatal: bad"}
+    entry = {
+        "__REALTIME_TIMESTAMP": str(10**17),
+        "SYSLOG_IDENTIFIER": "postfix/smtpd",
+        "PRIORITY": "2",
+        "MESSAGE": "fatal: bad",
+    }
     postfix_env.responses["journalctl"] = (0, json.dumps(entry) + "\n", "")
     out = run_module(postfix_reload, {**BASE, "config_dir": str(postfix_env.config), "rollback_dir": str(backup)})
     assert out.failed and out.result["rolled_back"] is True
     assert "fatal: bad" in out.result["msg"] and "previous configuration was restored and is live" in out.result["msg"]
     assert Path(live).read_text() == "myhostname = previous.example.com\n"
-    assert systemctl_actions(postfix_env) == ["reload", "reload"]
+    assert systemctl_actions(postfix_env) == ["reload", "restart"]
 
 
 def test_failed_check_does_not_reload_and_restores(postfix_env, run_module):
@@ -55,3 +60,30 @@ def test_failed_check_does_not_reload_and_restores(postfix_env, run_module):
     out = run_module(postfix_reload, {**BASE, "config_dir": str(postfix_env.config)})
     assert out.failed and "postfix check failed" in out.result["msg"]
     assert systemctl_actions(postfix_env) == []
+
+
+def test_state_started_leaves_a_running_postfix_alone(postfix_env, run_module):
+    out = run_module(postfix_reload, {**BASE, "config_dir": str(postfix_env.config), "state": "started"})
+    assert out.result["changed"] is False and out.result["action"] == "none"
+    assert systemctl_actions(postfix_env) == []
+
+
+def test_state_started_starts_a_stopped_postfix(postfix_env, run_module):
+    postfix_env.running = False
+    out = run_module(postfix_reload, {**BASE, "config_dir": str(postfix_env.config), "state": "started"})
+    assert out.result["changed"] is True and systemctl_actions(postfix_env) == ["start"]
+
+
+def test_enabled_only_when_not_enabled(postfix_env, run_module):
+    postfix_env.responses["systemctl is-enabled"] = (1, "disabled\n", "")
+    out = run_module(
+        postfix_reload, {**BASE, "config_dir": str(postfix_env.config), "state": "started", "enabled": True}
+    )
+    assert out.result["changed"] is True and out.result["enabled_changed"] is True
+    assert systemctl_actions(postfix_env) == ["is-enabled", "enable"]
+    postfix_env.calls.clear()
+    postfix_env.responses["systemctl is-enabled"] = (0, "enabled\n", "")
+    out = run_module(
+        postfix_reload, {**BASE, "config_dir": str(postfix_env.config), "state": "started", "enabled": True}
+    )
+    assert out.result["changed"] is False

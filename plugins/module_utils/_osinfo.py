@@ -1,0 +1,54 @@
+# Copyright: mailops.mailhost contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure parsing of /etc/os-release into the fact names Ansible uses."""
+
+from __future__ import annotations
+
+import shlex
+
+_FAMILIES = {
+    "RedHat": ("rhel", "centos", "fedora", "almalinux", "rocky", "ol", "amzn"),
+    "Debian": ("debian", "ubuntu", "raspbian", "linuxmint"),
+}
+_DISTRIBUTIONS = {"almalinux": "AlmaLinux", "rhel": "RedHat", "centos": "CentOS", "rocky": "Rocky", "debian": "Debian"}
+
+
+def parse_os_release(text: str) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() and not key.startswith("#"):
+            parsed = shlex.split(value, posix=True)
+            values[key.strip()] = parsed[0] if parsed else ""
+    return values
+
+
+def os_facts(os_release: dict[str, str]) -> dict[str, str]:
+    """os_family, distribution, distribution_version and distribution_major_version."""
+    ident = os_release.get("ID", "").lower()
+    like = os_release.get("ID_LIKE", "").lower().split()
+    family = next((fam for fam, ids in _FAMILIES.items() if ident in ids), None)
+    if family is None:
+        family = next((fam for fam, ids in _FAMILIES.items() if any(i in ids for i in like)), "unknown")
+    version = os_release.get("VERSION_ID", "")
+    return {
+        "os_family": family,
+        "distribution": _DISTRIBUTIONS.get(ident, os_release.get("NAME", ident).split()[0] if ident else "unknown"),
+        "distribution_version": version,
+        "distribution_major_version": version.split(".")[0] if version else "",
+    }
+
+
+def installed_from_dpkg(output: str) -> set[str]:
+    """Names marked 'install ok installed' in ``dpkg-query -W -f '${Package} ${Status}\\n'`` output."""
+    names = set()
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) >= 4 and parts[1:4] == ["install", "ok", "installed"]:
+            names.add(parts[0])
+    return names
+
+
+def installed_from_rpm(output: str) -> set[str]:
+    """Names in ``rpm -q --qf '%{NAME}\\n'`` output (lines for missing packages say 'not installed')."""
+    return {line.strip() for line in output.splitlines() if line.strip() and " " not in line.strip()}

@@ -1,0 +1,129 @@
+#!/usr/bin/python
+# Copyright: mailops.mailhost contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: mailhost_facts
+short_description: The few facts the mail host roles need, in one quick call
+version_added: 0.1.0
+description:
+  - Returns C(os_family), C(distribution), C(distribution_version), C(distribution_major_version) and C(fqdn)
+    under the names M(ansible.builtin.setup) uses, plus which of the given packages are installed and which
+    of the given paths exist.
+  - Much cheaper than fact gathering, so that a run that changes nothing stays fast, and lets roles skip
+    install steps whose result is already there.
+author:
+  - mailops.mailhost contributors
+options:
+  packages:
+    description: Package names to look up.
+    type: list
+    elements: str
+    default: []
+  paths:
+    description: Paths to test for existence.
+    type: list
+    elements: path
+    default: []
+extends_documentation_fragment:
+  - mailops.mailhost.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  facts:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Learn the platform and what is already there
+  mailops.mailhost.mailhost_facts:
+    packages: [postfix]
+    paths: [/etc/postfix/mailhost-selfsigned.crt]
+  register: __postfix_host
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: os_family, distribution, distribution_version, distribution_major_version, fqdn.
+  returned: always
+  type: dict
+  sample: {os_family: Debian, distribution: Debian, distribution_major_version: "12", fqdn: mx1.example.com}
+packages:
+  description: Each requested package name mapped to whether it is installed.
+  returned: always
+  type: dict
+  sample: {postfix: true}
+paths:
+  description: Each requested path mapped to whether it exists.
+  returned: always
+  type: dict
+missing_packages:
+  description: The requested packages that are not installed.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import os
+import socket
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.mailops.mailhost.plugins.module_utils._osinfo import (
+    installed_from_dpkg,
+    installed_from_rpm,
+    os_facts,
+    parse_os_release,
+)
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "packages": {"type": "list", "elements": "str", "default": []},
+            "paths": {"type": "list", "elements": "path", "default": []},
+        },
+        supports_check_mode=True,
+    )
+    release = ""
+    for path in ("/etc/os-release", "/usr/lib/os-release"):
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as handle:
+                release = handle.read()
+            break
+    facts = os_facts(parse_os_release(release))
+    facts["fqdn"] = socket.getfqdn()
+
+    names = module.params["packages"]
+    installed: set[str] = set()
+    if names:
+        dpkg = module.get_bin_path("dpkg-query")
+        rpm = module.get_bin_path("rpm")
+        if dpkg:
+            _rc, out, _err = module.run_command(
+                [dpkg, "-W", "-f", "${Package} ${Status}\n", *names], environ_update={"LC_ALL": "C"}
+            )
+            installed = installed_from_dpkg(out)
+        elif rpm:
+            _rc, out, _err = module.run_command(
+                [rpm, "-q", "--qf", "%{NAME}\n", *names], environ_update={"LC_ALL": "C"}
+            )
+            installed = installed_from_rpm(out)
+        else:
+            module.fail_json(msg="neither dpkg-query nor rpm found: cannot tell which packages are installed")
+    packages = {name: name in installed for name in names}
+    module.exit_json(
+        changed=False,
+        ansible_facts=facts,
+        packages=packages,
+        missing_packages=[n for n in names if not packages[n]],
+        paths={p: os.path.exists(p) for p in module.params["paths"]},
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""Unit tests for plugins/module_utils/_osinfo.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.mailops.mailhost.plugins.module_utils import _osinfo
+
+ALMA9 = (
+    'NAME="AlmaLinux"\nVERSION="9.4 (Seafoam Ocelot)"\nID="almalinux"\nID_LIKE="rhel centos fedora"\nVERSION_ID="9.4"\n'
+)
+ALMA10 = 'NAME="AlmaLinux"\nID="almalinux"\nID_LIKE="rhel centos fedora"\nVERSION_ID="10.0"\n'
+DEBIAN12 = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n'
+UBUNTU = 'NAME="Ubuntu"\nVERSION_ID="24.04"\nID=ubuntu\nID_LIKE=debian\n'
+OTHER_EL = 'NAME="Some EL"\nID="someel"\nID_LIKE="rhel"\nVERSION_ID="9.2"\n'
+
+
+@pytest.mark.parametrize(
+    "text,family,dist,major",
+    [
+        (ALMA9, "RedHat", "AlmaLinux", "9"),
+        (ALMA10, "RedHat", "AlmaLinux", "10"),
+        (DEBIAN12, "Debian", "Debian", "12"),
+        (UBUNTU, "Debian", "Ubuntu", "24"),
+        (OTHER_EL, "RedHat", "Some", "9"),
+        ("", "unknown", "unknown", ""),
+    ],
+)
+def test_os_facts(text, family, dist, major):
+    facts = _osinfo.os_facts(_osinfo.parse_os_release(text))
+    assert (facts["os_family"], facts["distribution"], facts["distribution_major_version"]) == (family, dist, major)
+
+
+def test_dpkg_status_parsing():
+    out = "postfix install ok installed\nopendkim deinstall ok config-files\nsendmail unknown ok not-installed\n"
+    assert _osinfo.installed_from_dpkg(out) == {"postfix"}
+
+
+def test_rpm_query_parsing():
+    out = "postfix\npackage sendmail is not installed\nopenssl\n"
+    assert _osinfo.installed_from_rpm(out) == {"postfix", "openssl"}
