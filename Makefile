@@ -21,13 +21,13 @@ export PYTHONDONTWRITEBYTECODE := 1
 SCENARIO ?=
 SCENARIOS := $(if $(SCENARIO),$(SCENARIO),$(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: help setup system-packages venv image lint unit molecule test demo demo-clean bench build changelog
+.PHONY: help setup system-packages venv image lint unit integration molecule test demo demo-clean bench build
 
 help:
 	@echo "make demo        bring up a local demo mail host (container) and converge it"
 	@echo "make test        the whole suite: setup, lint, unit tests, every Molecule scenario"
 	@echo "make setup       system packages, virtualenv, collection link, test image"
-	@echo "make lint | unit | molecule [SCENARIO=name] | bench | build | demo-clean"
+	@echo "make lint | unit | integration | molecule [SCENARIO=name] | bench | build | demo-clean"
 
 ## setup: idempotent and quick when everything is already there
 setup: system-packages venv image
@@ -71,6 +71,10 @@ lint: venv
 unit: venv
 	pytest tests/unit
 
+# Tests against real servers started by the tests themselves (Knot DNS on loopback).
+integration: venv system-packages
+	pytest tests/integration
+
 molecule: venv image
 	@export MAILHOST_IMAGE=$$(cat $(IMAGE_FILE)); \
 	for s in $(SCENARIOS); do \
@@ -79,7 +83,7 @@ molecule: venv image
 	done; \
 	echo "Molecule: $(words $(SCENARIOS)) scenario(s) passed: $(SCENARIOS)"
 
-test: setup lint unit molecule
+test: setup lint unit integration molecule
 
 ## the demo mail host
 demo: setup
@@ -88,8 +92,8 @@ demo: setup
 demo-clean:
 	tests/demo.sh down
 
-bench: setup
-	@for b in tests/bench/*.sh; do [ -e "$$b" ] && bash "$$b"; done; true
+bench: venv system-packages
+	PYTHONPATH=$(COLLECTIONS):$(CURDIR)/tests/integration python tests/bench/mail_dns_bench.py
 
 build: venv
 	ansible-galaxy collection build --force --output-path .cache/

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import time
+from dataclasses import dataclass
 
 import testinfra
 
@@ -21,8 +22,35 @@ def run_json(host, command: str):
     return json.loads(result.stdout)
 
 
+@dataclass
+class PlaybookRun:
+    """A playbook run read through the json callback: no terminal formatting to parse."""
+
+    returncode: int
+    stats: dict
+    failures: list[str]
+    diffs: list[dict]
+    output: str
+
+    @property
+    def messages(self) -> str:
+        return "\n".join(self.failures)
+
+    def changed(self, host: str) -> int:
+        return self.stats[host]["changed"]
+
+    @property
+    def diff_text(self) -> str:
+        """Every diff as '-' (before) and '+' (after) lines."""
+        lines = []
+        for diff in self.diffs:
+            lines += ["-" + line for line in str(diff.get("before", "")).splitlines()]
+            lines += ["+" + line for line in str(diff.get("after", "")).splitlines()]
+        return "\n".join(lines)
+
+
 def run_playbook(playbook: str, extra_vars: dict | None = None, check: bool = False, limit: str | None = None):
-    """Run a playbook against the scenario inventory; returns the CompletedProcess."""
+    """Run a playbook against the scenario inventory, with the json callback."""
     argv = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], playbook]
     if extra_vars:
         argv += ["-e", json.dumps(extra_vars)]
@@ -30,16 +58,24 @@ def run_playbook(playbook: str, extra_vars: dict | None = None, check: bool = Fa
         argv += ["--check", "--diff"]
     if limit:
         argv += ["--limit", limit]
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600, check=False)
-
-
-def recap(output: str, host: str) -> dict:
-    """The PLAY RECAP counters of one host."""
-    for line in output.splitlines():
-        if line.startswith(host + " ") and "ok=" in line:
-            return {k: int(v) for k, v in (part.split("=") for part in line.split()[2:])}
-    raise AssertionError(f"no recap for {host} in:\n{output[-3000:]}")
+    # Only the json callback may write to stdout (the scenario config enables profile_tasks).
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
+    env["ANSIBLE_CALLBACKS_ENABLED"] = "ansible.builtin.json"
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600, check=False)
+    try:
+        data, _end = json.JSONDecoder().raw_decode(proc.stdout[proc.stdout.index("{") :])
+    except ValueError as exc:
+        raise AssertionError(f"no json output from {argv}:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}") from exc
+    failures, diffs = [], []
+    for play in data.get("plays", []):
+        for task in play.get("tasks", []):
+            for result in task.get("hosts", {}).values():
+                if result.get("failed") or result.get("unreachable"):
+                    failures.append(str(result.get("msg", result)))
+                diff = result.get("diff")
+                if diff:
+                    diffs += diff if isinstance(diff, list) else [diff]
+    return PlaybookRun(proc.returncode, data.get("stats", {}), failures, diffs, proc.stdout + proc.stderr)
 
 
 def wait_for(predicate, timeout: float = 30, interval: float = 1):

@@ -164,7 +164,10 @@ def test_spf_nested_includes_count_lookups_and_redirect_evaluates():
     assert r["found"]["lookups"] == 11 and r["found"]["results"][IP] == "permerror"
     assert r["records_to_publish"][1] == 'example.com. 3600 IN TXT "v=spf1 ip4:192.0.2.10 -all"'
     redirect = good_zone(
-        {(DOMAIN, "TXT"): ["v=spf1 redirect=_spf.example.com"], ("_spf.example.com", "TXT"): ["v=spf1 mx:example.com -all"]}
+        {
+            (DOMAIN, "TXT"): ["v=spf1 redirect=_spf.example.com"],
+            ("_spf.example.com", "TXT"): ["v=spf1 mx:example.com -all"],
+        }
     )
     r = status(run(redirect, checks=["spf"]), "spf")
     assert r["status"] == "pass" and r["found"]["lookups"] == 2
@@ -231,7 +234,10 @@ def test_dkim_bad_version_and_garbage_key():
 
 
 def test_dkim_key_from_opendkim_txt_and_pem():
-    txt = f'mail._domainkey\tIN\tTXT\t( "v=DKIM1; h=sha256; k=rsa; "\n\t  "p={KEY2048[:200]}"\n\t  "{KEY2048[200:]}" )  ; ----- DKIM key mail'
+    txt = (
+        'mail._domainkey\tIN\tTXT\t( "v=DKIM1; h=sha256; k=rsa; "\n'
+        f'\t  "p={KEY2048[:200]}"\n\t  "{KEY2048[200:]}" )  ; ----- DKIM key mail'
+    )
     assert md.dkim_key_from_text(txt) == KEY2048
     pem = (
         "-----BEGIN PUBLIC KEY-----\n"
