@@ -95,12 +95,7 @@ options:
     default: false
 extends_documentation_fragment:
   - mailops.mailhost.attributes
-attributes:
-  check_mode:
-    support: full
-    details: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
+  - mailops.mailhost.attributes.read_only
 """
 
 EXAMPLES = r"""

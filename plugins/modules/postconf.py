@@ -208,18 +208,15 @@ def _compile_argv(module: AnsibleModule, spec: dict, path: str, config_dir: str)
     return [tool, "-c", config_dir, f"{spec['type']}:{path}"]
 
 
-def _compile(module: AnsibleModule, spec: dict, path: str, config_dir: str) -> None:
+def _compile(module: AnsibleModule, spec: dict, path: str, config_dir: str, failure: str, result: dict) -> None:
+    """Compile a table (no-op for unindexed types); fail with ``failure`` and ``result`` on any warning."""
     argv = _compile_argv(module, spec, path, config_dir)
     if argv is None:
         return
     rc, out, err = module.run_command(argv, environ_update=ENV)
     if rc != 0 or "warning:" in err:
         module.fail_json(
-            msg=f"compiling {spec['path']} failed: {err.strip() or out.strip()}",
-            rc=rc,
-            stdout=out,
-            stderr=err,
-            cmd=argv,
+            msg=f"{failure}: {err.strip() or out.strip()}", rc=rc, stdout=out, stderr=err, cmd=argv, **result
         )
 
 
@@ -328,18 +325,7 @@ def main() -> None:
                 staged = os.path.join(candidate, "map-" + os.path.basename(spec["path"]))
                 with open(staged, "w", encoding="utf-8") as handle:
                     handle.write(spec["content"])
-                argv = _compile_argv(module, spec, staged, candidate)
-                if argv:
-                    rc, out, err = module.run_command(argv, environ_update=ENV)
-                    if rc != 0 or "warning:" in err:
-                        module.fail_json(
-                            msg=f"{spec['path']}: the new content does not compile: {err.strip() or out.strip()}",
-                            rc=rc,
-                            stdout=out,
-                            stderr=err,
-                            cmd=argv,
-                            **result,
-                        )
+                _compile(module, spec, staged, candidate, f"{spec['path']}: the new content does not compile", result)
                 pending.add(spec["path"])
             validation = validate_dir(
                 module,
@@ -408,7 +394,7 @@ def main() -> None:
     for spec in maps_changed:
         if _read(spec["path"]) != spec["content"]:
             _write(module, spec["path"], spec["content"], int(spec["mode"], 8))
-        _compile(module, spec, spec["path"], config_dir)
+        _compile(module, spec, spec["path"], config_dir, f"compiling {spec['path']} failed", result)
     if master_changed:
         _write(module, master_path, new_master, os.stat(master_path).st_mode & 0o7777)
     if main_changed:
