@@ -27,6 +27,7 @@ fi
 podman start "$name" >/dev/null
 podman exec "$name" systemctl is-system-running --wait >/dev/null || true
 
+mkdir -p .cache/demo-dkim
 ansible-playbook -i tests/demo/inventory.yml playbooks/provision.yml "${@:2}"
 
 ip=$(podman inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$name")
@@ -36,6 +37,7 @@ Demo mail host '$name' is up at $ip (podman network '$network').
   Shell:          podman exec -it $name bash
   Postfix config: podman exec $name postconf -n
   Send a mail:    swaks --server $ip --helo client.example.org --to postmaster@example.test --from you@example.org
+  DKIM record:    .cache/demo-dkim/example.test.zone (publish it in the zone of example.test)
   Drift check:    .venv/bin/ansible-playbook -i tests/demo/inventory.yml playbooks/drift.yml --check --diff
   Remove it:      make demo-clean
 INFO

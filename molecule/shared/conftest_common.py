@@ -72,6 +72,7 @@ def run_playbook(playbook: str, extra_vars: dict | None = None, check: bool = Fa
             for result in task.get("hosts", {}).values():
                 if result.get("failed") or result.get("unreachable"):
                     failures.append(str(result.get("msg", result)))
+                    failures += [str(r.get("msg", r)) for r in result.get("results", []) if r.get("failed")]
                 diff = result.get("diff")
                 if diff:
                     diffs += diff if isinstance(diff, list) else [diff]

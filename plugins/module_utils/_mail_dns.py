@@ -698,34 +698,36 @@ def check_dmarc(lookup: Lookup, domain: str, stage: str) -> Result:
         warnings.append(f"pct={tags['pct']} applies the policy to part of the mail only")
     found = {"record": text, "policy": policy}
     if problems:
-        fixed = dict(
-            tags,
-            p=stage if policy not in DMARC_STAGES or DMARC_STAGES.index(policy) < DMARC_STAGES.index(stage) else policy,
-        )
-        for tag in ("rua", "ruf"):
-            if tag in fixed and not _uri_list_ok(fixed[tag], ("mailto:",)):
-                fixed[tag] = f"mailto:postmaster@{bare(domain)}"
-        for tag in ("adkim", "aspf"):
-            if tag in fixed and fixed[tag].lower() not in ("r", "s"):
-                fixed[tag] = "r"
-        if "sp" in fixed and fixed["sp"].lower() not in DMARC_STAGES:
-            del fixed["sp"]
-        if "pct" in fixed and not (fixed["pct"].isdigit() and 0 <= int(fixed["pct"]) <= 100):
-            del fixed["pct"]
-        value = "; ".join(
-            ["v=DMARC1", f"p={fixed['p']}"] + [f"{k}={v}" for k, v in fixed.items() if k not in ("v", "p")]
-        )
+        behind = policy not in DMARC_STAGES or DMARC_STAGES.index(policy) < DMARC_STAGES.index(stage)
+        fixed = _dmarc_fixed(tags, stage if behind else policy, domain)
         return Result(
-            "dmarc",
-            "fail",
-            f"p={stage} or stricter",
-            found,
-            "; ".join(problems),
-            [zone_line(name, "TXT", txt_rdata(value))],
+            "dmarc", "fail", f"p={stage} or stricter", found, "; ".join(problems), [zone_line(name, "TXT", fixed)]
         )
     if warnings:
-        return Result("dmarc", "warn", f"p={stage} or stricter", found, "; ".join(warnings))
+        # What would clear the warnings: the next stage after none, known tags only, pct=100.
+        fixed = _dmarc_fixed(tags, "quarantine" if policy == "none" else policy, domain, drop=unknown + ["pct"])
+        return Result(
+            "dmarc", "warn", f"p={stage} or stricter", found, "; ".join(warnings), [zone_line(name, "TXT", fixed)]
+        )
     return Result("dmarc", "pass", f"p={stage} or stricter", found, f"DMARC policy p={policy}")
+
+
+def _dmarc_fixed(tags: dict[str, str], policy: str, domain: str, drop: list[str] | None = None) -> str:
+    """A DMARC record with the given policy, invalid tags repaired or dropped, as TXT rdata."""
+    fixed = {k: v for k, v in tags.items() if k not in (drop or [])}
+    fixed["p"] = policy
+    for tag in ("rua", "ruf"):
+        if tag in fixed and not _uri_list_ok(fixed[tag], ("mailto:",)):
+            fixed[tag] = f"mailto:postmaster@{bare(domain)}"
+    for tag in ("adkim", "aspf"):
+        if tag in fixed and fixed[tag].lower() not in ("r", "s"):
+            fixed[tag] = "r"
+    if "sp" in fixed and fixed["sp"].lower() not in DMARC_STAGES:
+        del fixed["sp"]
+    if "pct" in fixed and not (fixed["pct"].isdigit() and 0 <= int(fixed["pct"]) <= 100):
+        del fixed["pct"]
+    value = "; ".join(["v=DMARC1", f"p={fixed['p']}"] + [f"{k}={v}" for k, v in fixed.items() if k not in ("v", "p")])
+    return txt_rdata(value)
 
 
 def _single_tagged(

@@ -27,6 +27,11 @@ options:
     type: list
     elements: path
     default: []
+  services:
+    description: systemd units whose state to report (active, enabled).
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - mailops.mailhost.attributes
 attributes:
@@ -61,6 +66,11 @@ paths:
   description: Each requested path mapped to whether it exists.
   returned: always
   type: dict
+services:
+  description: Each requested unit mapped to C(active) and C(enabled) booleans.
+  returned: always
+  type: dict
+  sample: {opendkim: {active: true, enabled: true}}
 missing_packages:
   description: The requested packages that are not installed.
   returned: always
@@ -86,6 +96,7 @@ def main() -> None:
         argument_spec={
             "packages": {"type": "list", "elements": "str", "default": []},
             "paths": {"type": "list", "elements": "path", "default": []},
+            "services": {"type": "list", "elements": "str", "default": []},
         },
         supports_check_mode=True,
     )
@@ -116,12 +127,24 @@ def main() -> None:
         else:
             module.fail_json(msg="neither dpkg-query nor rpm found: cannot tell which packages are installed")
     packages = {name: name in installed for name in names}
+    services = {}
+    units = module.params["services"]
+    systemctl = module.get_bin_path("systemctl") if units else None
+    if systemctl:
+        active = module.run_command([systemctl, "is-active", *units], environ_update={"LC_ALL": "C"})[1].split()
+        enabled = module.run_command([systemctl, "is-enabled", *units], environ_update={"LC_ALL": "C"})[1].split()
+        for i, unit in enumerate(units):
+            services[unit] = {
+                "active": i < len(active) and active[i] == "active",
+                "enabled": i < len(enabled) and enabled[i] == "enabled",
+            }
     module.exit_json(
         changed=False,
         ansible_facts=facts,
         packages=packages,
         missing_packages=[n for n in names if not packages[n]],
         paths={p: os.path.exists(p) for p in module.params["paths"]},
+        services=services,
     )
 
 

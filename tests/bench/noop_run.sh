@@ -19,9 +19,10 @@ for i in $(seq "$runs"); do
 done
 recap=$(grep -E "^mailhost-demo +:" /tmp/mailhost-bench-noop.log | tr -s ' ')
 mean=$(( total / runs ))
-printf 'no-change run benchmark (postfix role, podman connection): mean %d.%03d s over %d runs\n' \
+printf 'no-change run benchmark (provision playbook: the mail stack, podman connection): mean %d.%03d s over %d runs\n' \
   $((mean / 1000)) $((mean % 1000)) "$runs"
 echo "  recap: ${recap}"
 echo "  slowest tasks of the last run:"
-grep -E -- "-{3,} [0-9.]+s$" /tmp/mailhost-bench-noop.log | sort -t' ' -k2 | tail -n 6 | sed 's/^/    /'
+grep -E -- "-{3,} [0-9.]+s$" /tmp/mailhost-bench-noop.log | sed -E 's/^(.*) -+ ([0-9.]+)s$/\2 s  \1/' \
+  | sort -rn | head -n 6 | sed 's/^/    /'
 echo "  reference: public postfix roles take 12 to 21 s for a no-change run here (figures only)"

@@ -65,7 +65,7 @@ class FakePostfix:
         raise AssertionError(f"unexpected command {argv}")
 
     def postconf(self, argv):
-        config_dir = argv[argv.index("-c") + 1]
+        config_dir = argv[argv.index("-c") + 1] if "-c" in argv else str(self.config)
         if "-M" in argv:
             return 0, "smtp inet n - y - - smtpd\n" if "smtp/inet" in argv else "", ""
         params = parse_main_cf(Path(config_dir, "main.cf").read_text())

@@ -301,7 +301,12 @@ def test_dns_failures_told_apart_and_never_pass(failure, word):
     assert outcome["failed"]
 
 
-def test_strict_makes_warnings_fail():
-    dns = good_zone({(f"_dmarc.{DOMAIN}", "TXT"): ["v=DMARC1; p=none"]})
+def test_strict_makes_warnings_fail_and_says_what_clears_them():
+    dns = good_zone({(f"_dmarc.{DOMAIN}", "TXT"): ["v=DMARC1; p=none; pct=50; foo=bar"]})
     assert not run(dns, checks=["dmarc"], dmarc_policy="none")["failed"]
-    assert run(dns, checks=["dmarc"], dmarc_policy="none", strict=True)["failed"]
+    strict = run(dns, checks=["dmarc"], dmarc_policy="none", strict=True)
+    assert strict["failed"]
+    (line,) = strict["records_to_publish"]
+    assert line == '_dmarc.example.com. 3600 IN TXT "v=DMARC1; p=quarantine"'
+    fixed = good_zone({(f"_dmarc.{DOMAIN}", "TXT"): [line.split('"')[1]]})
+    assert not run(fixed, checks=["dmarc"], dmarc_policy="none", strict=True)["failed"]
