@@ -10,6 +10,7 @@ smtpcheck send HOST PORT FROM TO SUBJECT [--tls] [--auth USER:PASS]
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import smtplib
@@ -106,6 +107,34 @@ def relay(host: str, port: int, domain: str, tls: bool) -> list[dict]:
     return results
 
 
+def auth_plain(conn: smtplib.SMTP, user: str, password: str) -> None:
+    """Exactly one AUTH PLAIN attempt (smtplib.login would retry with the next mechanism)."""
+    token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+    code, text = conn.docmd("AUTH", f"PLAIN {token}")
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, text)
+
+
+def auth_failures(host: str, port: int, user: str, password: str, count: int) -> list[int]:
+    """``count`` connections, each with one failed AUTH PLAIN after STARTTLS; the reply codes."""
+    codes = []
+    for _ in range(count):
+        try:
+            conn, _banner = connect(host, port)
+            conn.ehlo(HELO)
+            conn.starttls(context=_tls_context())
+            conn.ehlo(HELO)
+            auth_plain(conn, user, password)
+            codes.append(235)
+        except smtplib.SMTPAuthenticationError as exc:
+            codes.append(exc.smtp_code)
+        except (OSError, smtplib.SMTPException):
+            codes.append(0)  # refused or dropped
+        with contextlib.suppress(Exception):
+            conn.close()
+    return codes
+
+
 def send(host: str, port: int, sender: str, rcpt: str, subject: str, tls: bool, auth: str | None) -> dict:
     conn, _banner = connect(host, port)
     conn.ehlo(HELO)
@@ -114,7 +143,7 @@ def send(host: str, port: int, sender: str, rcpt: str, subject: str, tls: bool, 
         conn.ehlo(HELO)
     if auth:
         user, _sep, password = auth.partition(":")
-        conn.login(user, password)
+        auth_plain(conn, user, password)
     message = f"From: <{sender}>\r\nTo: <{rcpt}>\r\nSubject: {subject}\r\n\r\nTest message {subject}.\r\n"
     try:
         refused = conn.sendmail(sender, [rcpt], message)
@@ -140,6 +169,8 @@ def main(argv: list[str]) -> int:
         out = talk(host, port, args[3:])
     elif command == "relay":
         out = relay(host, port, args[3], "--tls" in flags)
+    elif command == "authfail":
+        out = auth_failures(host, port, args[3], args[4], int(args[5]))
     elif command == "send":
         out = send(host, port, args[3], args[4], args[5], "--tls" in flags, auth)
     else:
