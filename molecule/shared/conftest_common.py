@@ -8,12 +8,36 @@ import subprocess
 import time
 from dataclasses import dataclass
 
+import pytest
 import testinfra
+
+SHARED = os.path.dirname(os.path.abspath(__file__))
 
 
 def podman_host(name: str):
     """A testinfra host for a scenario container, reached with podman exec directly."""
     return testinfra.get_host(f"podman://{name}")
+
+
+def container_ip(name: str) -> str:
+    """The address of a scenario container on its podman network."""
+    return subprocess.run([f"{SHARED}/container-ip", name], capture_output=True, text=True, check=True).stdout.strip()
+
+
+# Fixtures for the usual scenario containers; a scenario's conftest.py imports the ones it has.
+@pytest.fixture(scope="session")
+def mx1():
+    return podman_host("mx1")
+
+
+@pytest.fixture(scope="session")
+def outside():
+    return podman_host("outside")
+
+
+@pytest.fixture(scope="session")
+def trusted():
+    return podman_host("trusted")
 
 
 def run_json(host, command: str):

@@ -142,6 +142,7 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._dkim import (
     signing_table,
     trusted_hosts,
 )
+from ansible_collections.mailops.mailhost.plugins.module_utils._files import read_text
 
 ENV = {"LC_ALL": "C"}
 
@@ -196,14 +197,6 @@ class Keys:
         self.write(path, pem, 0o600)
 
 
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-
-
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -251,7 +244,7 @@ def main() -> None:
     for key in keys:
         path = key_path(p["key_dir"], key["domain"], key["selector"])
         ident = f"{key['domain']}/{key['selector']}"
-        current = _read(path)
+        current = read_text(path)
         if key["private_key"]:
             wanted = key["private_key"].strip() + "\n"
             bits = tool.bits(wanted)
@@ -268,7 +261,7 @@ def main() -> None:
             if not module.check_mode:
                 tool.generate(path, key["bits"])
         if os.path.exists(path):
-            bits = tool.bits(_read(path))
+            bits = tool.bits(read_text(path))
             if bits < MIN_BITS:
                 module.fail_json(msg=f"{path} holds a {bits}-bit key; at least {MIN_BITS} are required: replace it")
             st = os.stat(path)
@@ -290,7 +283,7 @@ def main() -> None:
     diffs, changed_tables = [], []
     for name, content in tables.items():
         path = os.path.join(p["tables_dir"], name)
-        before = _read(path)
+        before = read_text(path)
         if before != content:
             changed_tables.append(name)
             diffs.append({"before_header": path, "after_header": path, "before": before or "", "after": content})
@@ -299,7 +292,7 @@ def main() -> None:
     config_changed = False
     if p["config"] is not None:
         content = p["config"] if p["config"].endswith("\n") else p["config"] + "\n"
-        before = _read(p["config_path"])
+        before = read_text(p["config_path"])
         if before != content:
             config_changed = True
             diffs.append(

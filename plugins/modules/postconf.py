@@ -176,6 +176,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mailops.mailhost.plugins.module_utils._files import read_text
 from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import (
     INDEX_SUFFIX,
     changed_params,
@@ -186,14 +187,6 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import 
     restart_required,
 )
 from ansible_collections.mailops.mailhost.plugins.module_utils._postfix_validate import ENV, validate_dir
-
-
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
 
 
 def _index_path(spec: dict) -> str | None:
@@ -278,8 +271,8 @@ def main() -> None:
     config_dir = p["config_dir"]
     main_path = os.path.join(config_dir, "main.cf")
     master_path = os.path.join(config_dir, "master.cf")
-    old_main = _read(main_path)
-    old_master = _read(master_path)
+    old_main = read_text(main_path)
+    old_master = read_text(master_path)
     if old_main is None or old_master is None:
         module.fail_json(msg=f"{config_dir} has no main.cf or master.cf: is Postfix installed?")
 
@@ -299,7 +292,7 @@ def main() -> None:
         content = spec["content"] if spec["content"].endswith("\n") or not spec["content"] else spec["content"] + "\n"
         spec["content"] = content
         index = _index_path(spec)
-        if _read(spec["path"]) != content or (index and not os.path.exists(index)):
+        if read_text(spec["path"]) != content or (index and not os.path.exists(index)):
             maps_changed.append(spec)
     master_changed = new_master != old_master
     main_changed = new_main != old_main
@@ -365,7 +358,7 @@ def main() -> None:
                 {
                     "before_header": spec["path"],
                     "after_header": spec["path"],
-                    "before": _read(spec["path"]) or "",
+                    "before": read_text(spec["path"]) or "",
                     "after": spec["content"],
                 }
             )
@@ -392,7 +385,7 @@ def main() -> None:
     result["backup"] = backup
 
     for spec in maps_changed:
-        if _read(spec["path"]) != spec["content"]:
+        if read_text(spec["path"]) != spec["content"]:
             _write(module, spec["path"], spec["content"], int(spec["mode"], 8))
         _compile(module, spec, spec["path"], config_dir, f"compiling {spec['path']} failed", result)
     if master_changed:

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-
 import pytest
-from conftest_common import podman_host, run_json
+from conftest_common import container_ip, podman_host, run_json
 
 HOSTS = {"alma9": ("mx9.example.test", "hash"), "alma10": ("mx10.example.test", "lmdb")}
-SHARED = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "molecule", "shared")
-
-
-def ip(name: str) -> str:
-    return subprocess.run([f"{SHARED}/container-ip", name], capture_output=True, text=True, check=True).stdout.strip()
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +34,7 @@ def test_tables_use_the_platform_database_type(name):
 @pytest.mark.parametrize("name", HOSTS)
 def test_banner_tls_and_relay_from_outside(client, name):
     fqdn, _table = HOSTS[name]
-    address = ip(name)
+    address = container_ip(name)
     talk = run_json(client, f"smtpcheck talk {address} 25 EHLO")
     assert talk["banner"] == [220, f"{fqdn} ESMTP"]
     assert "starttls" in talk["replies"][0]["features"]

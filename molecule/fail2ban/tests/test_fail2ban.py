@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import container_ip
-from conftest_common import run_json, wait_for
+from conftest_common import container_ip, run_json, wait_for
 
 MX = "mx1.example.test"
 GOOD = "alice:correct horse"

@@ -4,16 +4,13 @@ import os
 import re
 
 import pytest
-from conftest_common import podman_host, run_playbook
+from conftest_common import mx1, run_playbook
 from knot import Knot, soa
 
 CONVERGE = os.path.join(os.path.dirname(__file__), "..", "converge.yml")
+__all__ = ["converge", "dns", "mx1"]
+
 RECORDS = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"), "dkim-records")
-
-
-@pytest.fixture(scope="session")
-def mx1():
-    return podman_host("mx1")
 
 
 @pytest.fixture(scope="session")

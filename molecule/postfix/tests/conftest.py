@@ -3,24 +3,11 @@ from __future__ import annotations
 import os
 
 import pytest
-from conftest_common import podman_host, run_playbook
+from conftest_common import mx1, outside, run_playbook, trusted
+
+__all__ = ["converge", "mx1", "outside", "trusted"]
 
 CONVERGE = os.path.join(os.path.dirname(__file__), "..", "converge.yml")
-
-
-@pytest.fixture(scope="session")
-def mx1():
-    return podman_host("mx1")
-
-
-@pytest.fixture(scope="session")
-def outside():
-    return podman_host("outside")
-
-
-@pytest.fixture(scope="session")
-def trusted():
-    return podman_host("trusted")
 
 
 @pytest.fixture(scope="session")

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-import subprocess
 
 import pytest
-from conftest_common import run_playbook
+from conftest_common import container_ip, run_playbook
 from knot import Knot, soa
 
 AUDIT = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "playbooks", "audit.yml")
@@ -14,8 +13,7 @@ AUDIT = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "playbooks", "aud
 
 @pytest.fixture(scope="module")
 def mx1_ip():
-    shared = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "molecule", "shared")
-    return subprocess.run([f"{shared}/container-ip", "mx1"], capture_output=True, text=True, check=True).stdout.strip()
+    return container_ip("mx1")
 
 
 @pytest.fixture(scope="module")
