@@ -36,3 +36,35 @@ def test_collection_fqcn_resolves():
     )
     found = {name for path in json.loads(out.stdout).values() for name in path}
     assert "mailops.mailhost" in found
+
+
+def test_provision_in_check_mode_on_a_fresh_host_changes_nothing(host):
+    """The whole provision playbook in check mode on a host that has no mail software yet."""
+    playbook = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "playbooks", "provision.yml")
+    extra = {
+        "postfix_myhostname": "smoke1.example.test",
+        "opendkim_keys": [{"domain": "example.test", "selector": "s1"}],
+        "opendkim_record_dir": "/tmp",
+        "postfix_sasl_enabled": True,
+        "dovecot_sasl_users": [{"name": "u", "password_hash": "$6$salt$hash"}],
+    }
+    run = subprocess.run(
+        [
+            "ansible-playbook",
+            "-i",
+            os.environ["MOLECULE_INVENTORY_FILE"],
+            playbook,
+            "--check",
+            "--diff",
+            "-e",
+            json.dumps(extra),
+        ],
+        capture_output=True,
+        text=True,
+        env=os.environ,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    for package in ("postfix", "opendkim", "dovecot-core", "fail2ban"):
+        assert not host.package(package).is_installed, f"check mode installed {package}"
+    assert not host.file("/etc/postfix").exists
