@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 
 _FAMILIES = {
@@ -52,3 +53,32 @@ def installed_from_dpkg(output: str) -> set[str]:
 def installed_from_rpm(output: str) -> set[str]:
     """Names in ``rpm -q --qf '%{NAME}\\n'`` output (lines for missing packages say 'not installed')."""
     return {line.strip() for line in output.splitlines() if line.strip() and " " not in line.strip()}
+
+
+def parse_x509_text(text: str) -> dict:
+    """Names, serial, expiry and key type from 'openssl x509 -noout -serial -enddate -ext subjectAltName -text'."""
+    serial = re.search(r"^serial=([0-9A-Fa-f]+)", text, re.MULTILINE)
+    end = re.search(r"^notAfter=(.+)$", text, re.MULTILINE)
+    names = sorted(set(re.findall(r"DNS:([^,\s]+)", text)))
+    algorithm = re.search(r"Public Key Algorithm:\s*(\S+)", text)
+    key_type = "ecdsa" if algorithm and "ec" in algorithm.group(1).lower() else "rsa"
+    bits = re.search(r"Public-Key:\s*\((\d+) bit", text)
+    return {
+        "exists": True,
+        "names": names,
+        "serial": serial.group(1).upper() if serial else "",
+        "not_after": end.group(1).strip() if end else "",
+        "key_type": key_type,
+        "key_bits": int(bits.group(1)) if bits else 0,
+    }
+
+
+def parse_systemctl_show(text: str) -> list[dict[str, bool]]:
+    """active/enabled per unit from 'systemctl show --property=ActiveState,UnitFileState U1 U2 ...'."""
+    states = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        values = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+        states.append(
+            {"active": values.get("ActiveState") == "active", "enabled": values.get("UnitFileState") == "enabled"}
+        )
+    return states

@@ -32,6 +32,11 @@ options:
     type: list
     elements: str
     default: []
+  x509:
+    description: Certificate files to describe (names, serial, expiry, key type); absent files are reported as such.
+    type: list
+    elements: path
+    default: []
 extends_documentation_fragment:
   - mailops.mailhost.attributes
 attributes:
@@ -71,6 +76,11 @@ services:
   returned: always
   type: dict
   sample: {opendkim: {active: true, enabled: true}}
+x509:
+  description: Each requested certificate path mapped to C(exists), C(names), C(serial), C(not_after) and C(key_type).
+  returned: always
+  type: dict
+  sample: {/etc/letsencrypt/live/mail/cert.pem: {exists: true, names: [mx1.example.com], serial: "0A1B", key_type: rsa}}
 missing_packages:
   description: The requested packages that are not installed.
   returned: always
@@ -88,6 +98,8 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._osinfo import (
     installed_from_rpm,
     os_facts,
     parse_os_release,
+    parse_systemctl_show,
+    parse_x509_text,
 )
 
 
@@ -97,6 +109,7 @@ def main() -> None:
             "packages": {"type": "list", "elements": "str", "default": []},
             "paths": {"type": "list", "elements": "path", "default": []},
             "services": {"type": "list", "elements": "str", "default": []},
+            "x509": {"type": "list", "elements": "path", "default": []},
         },
         supports_check_mode=True,
     )
@@ -131,15 +144,25 @@ def main() -> None:
     units = module.params["services"]
     systemctl = module.get_bin_path("systemctl") if units else None
     if systemctl:
-        active = module.run_command([systemctl, "is-active", *units], environ_update={"LC_ALL": "C"})[1].split()
-        enabled = module.run_command([systemctl, "is-enabled", *units], environ_update={"LC_ALL": "C"})[1].split()
-        for i, unit in enumerate(units):
-            services[unit] = {
-                "active": i < len(active) and active[i] == "active",
-                "enabled": i < len(enabled) and enabled[i] == "enabled",
-            }
+        # One block per unit, in order, missing units included (is-enabled skips those on stdout).
+        _rc, out, _err = module.run_command(
+            [systemctl, "show", "--property=ActiveState,UnitFileState", *units], environ_update={"LC_ALL": "C"}
+        )
+        services = dict(zip(units, parse_systemctl_show(out)))
+    certificates = {}
+    openssl = module.get_bin_path("openssl") if module.params["x509"] else None
+    for path in module.params["x509"]:
+        if not os.path.exists(path) or not openssl:
+            certificates[path] = {"exists": False}
+            continue
+        rc, out, _err = module.run_command(
+            [openssl, "x509", "-in", path, "-noout", "-serial", "-enddate", "-ext", "subjectAltName", "-text"],
+            environ_update={"LC_ALL": "C"},
+        )
+        certificates[path] = parse_x509_text(out) if rc == 0 else {"exists": True, "error": "unreadable"}
     module.exit_json(
         changed=False,
+        x509=certificates,
         ansible_facts=facts,
         packages=packages,
         missing_packages=[n for n in names if not packages[n]],

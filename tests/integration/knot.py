@@ -47,7 +47,10 @@ class Knot:
             f"zone:\n{zone_list}"
         )
         knotd = shutil.which("knotd") or "/usr/sbin/knotd"
-        self.proc = subprocess.Popen([knotd, "-c", str(self.dir / "knot.conf")], stderr=subprocess.PIPE, text=True)
+        # Its own session: a server started by a short-lived helper (an Ansible task) outlives it.
+        self.proc = subprocess.Popen(
+            [knotd, "-c", str(self.dir / "knot.conf")], stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
         self._wait_ready()
 
     def _wait_ready(self) -> None:

@@ -60,15 +60,21 @@ def test_trusted_network_is_never_banned(mx1, trusted):
     assert can_connect(trusted)
 
 
+def total_failed(mx1, jail: str) -> int:
+    return int(re.search(r"Total failed:\s*(\d+)", banned(mx1, jail)).group(1))
+
+
 def test_five_failed_logins_ban_the_client_and_unban_works(mx1, outside):
     address = container_ip("outside")
     assert can_connect(outside)
+    postfix_jail_failures = total_failed(mx1, "postfix")
     codes = run_json(outside, f"smtpcheck authfail {MX} 587 alice wrong 5")
     # Not banned before the 5th failure; the ban that the 5th triggers may drop that very
     # connection's 535 reply (0: no reply), as fail2ban acts within a second of the log line.
     assert codes[:4] == [535] * 4 and codes[4] in (535, 0), codes
     assert wait_for(lambda: address in banned(mx1, "postfix-sasl"), timeout=30), banned(mx1, "postfix-sasl")
     assert address not in banned(mx1, "postfix"), "authentication failures were counted by the postfix jail too"
+    assert total_failed(mx1, "postfix") == postfix_jail_failures, banned(mx1, "postfix")
     assert "f2b" in mx1.check_output("nft list ruleset")
     assert not can_connect(outside), "the banned client can still connect"
     assert not can_connect(outside)  # dropped on every port listed, 587 and 25 alike

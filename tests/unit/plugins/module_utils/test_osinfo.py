@@ -39,3 +39,25 @@ def test_dpkg_status_parsing():
 def test_rpm_query_parsing():
     out = "postfix\npackage sendmail is not installed\nopenssl\n"
     assert _osinfo.installed_from_rpm(out) == {"postfix", "openssl"}
+
+
+def test_parse_x509_text():
+    text = (
+        "serial=0A1BC2\nnotAfter=Feb 25 01:00:00 2027 GMT\nX509v3 Subject Alternative Name: \n"
+        "    DNS:mx1.example.com, DNS:smtp.example.com\nCertificate:\n    Data:\n"
+        "        Subject Public Key Info:\n            Public Key Algorithm: rsaEncryption\n"
+        "                Public-Key: (2048 bit)\n"
+    )
+    info = _osinfo.parse_x509_text(text)
+    assert info["names"] == ["mx1.example.com", "smtp.example.com"] and info["serial"] == "0A1BC2"
+    assert info["key_type"] == "rsa" and info["key_bits"] == 2048 and info["not_after"].endswith("2027 GMT")
+    ec = _osinfo.parse_x509_text("serial=01\nPublic Key Algorithm: id-ecPublicKey\n Public-Key: (256 bit)\n")
+    assert ec["key_type"] == "ecdsa" and ec["key_bits"] == 256
+
+
+def test_systemctl_show_blocks_keep_unit_order_with_missing_units():
+    text = "ActiveState=inactive\nUnitFileState=\n\nActiveState=active\nUnitFileState=enabled\n"
+    assert _osinfo.parse_systemctl_show(text) == [
+        {"active": False, "enabled": False},
+        {"active": True, "enabled": True},
+    ]

@@ -7,8 +7,11 @@ from ansible_collections.mailops.mailhost.plugins.modules import mailhost_facts
 
 def test_packages_paths_and_services(postfix_env, run_module, tmp_path):
     postfix_env.responses["dpkg-query"] = (1, "postfix install ok installed\nsendmail unknown ok not-installed\n", "")
-    postfix_env.responses["systemctl is-active"] = (3, "active\ninactive\n", "")
-    postfix_env.responses["systemctl is-enabled"] = (1, "enabled\ndisabled\n", "")
+    postfix_env.responses["systemctl show"] = (
+        0,
+        "ActiveState=active\nUnitFileState=enabled\n\nActiveState=inactive\nUnitFileState=\n",
+        "",
+    )
     present = tmp_path / "here"
     present.write_text("")
     out = run_module(
