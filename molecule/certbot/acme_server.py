@@ -115,6 +115,9 @@ def main(argv: list[str]) -> None:
     state.mkdir(parents=True, exist_ok=True)
     if command == "start":
         gateway, mx_ip = argv[2], argv[3]
+        # A Pebble left by an aborted run of this scenario would hold the port.
+        subprocess.run(["pkill", "-f", "pebble -config .*/acme/pebble.json"], check=False)
+        time.sleep(0.5)
         make_certificates(state, gateway)
         zone = soa("example.test") + f"mx1.example.test. 60 IN A {mx_ip}\n"
         server = Knot({"example.test": zone})
