@@ -120,11 +120,6 @@ def parse_main_cf(text: str) -> dict[str, str]:
     return params
 
 
-def parse_postconf_output(text: str) -> dict[str, str]:
-    """Parse the output of ``postconf -n`` (or ``postconf`` with names)."""
-    return parse_main_cf(text)
-
-
 def render_param(name: str, value: str) -> list[str]:
     """Lines for one parameter; long lists are written one item per continuation line."""
     items = [v for v in re.split(r"\s*,\s*", value) if v] if "," in value else []
@@ -327,13 +322,3 @@ def version_problems(params: dict[str, str], version: tuple[int, ...]) -> list[s
             f"{name} needs Postfix 3.4 or newer" for name in sorted(params) if name.endswith("_tls_chain_files")
         )
     return problems
-
-
-def split_list(value: str) -> list[str]:
-    """Split a Postfix list value on commas and whitespace."""
-    return [item for item in re.split(r"[\s,]+", value.strip()) if item]
-
-
-def parse_queue_json(text: str) -> int:
-    """Number of messages in ``postqueue -j`` output (one JSON object per line)."""
-    return sum(1 for line in text.splitlines() if line.strip().startswith("{"))

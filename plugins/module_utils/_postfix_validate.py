@@ -16,8 +16,8 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import 
     Finding,
     missing_references,
     parse_findings,
+    parse_main_cf,
     parse_master_cf,
-    parse_postconf_output,
     parse_version,
     version_problems,
 )
@@ -71,7 +71,7 @@ def validate_dir(
     rc, out, _err = _run(module, [postconf, "-c", config_dir, "-n", "-x"], result)
     if rc != 0:
         return result
-    result.params = parse_postconf_output(out)
+    result.params = parse_main_cf(out)
     _run(module, [postconf, "-c", config_dir, "-M"], result)
     rc, out, _err = _run(module, [postconf, "-c", config_dir, "-x", "-h", "mail_version", "daemon_directory"], result)
     values = out.splitlines() if rc == 0 else []

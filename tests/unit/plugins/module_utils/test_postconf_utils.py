@@ -186,8 +186,3 @@ def test_version_problems_catch_syntax_the_host_cannot_parse():
     assert pc.version_problems(params, (3, 5, 25))
     assert pc.version_problems(params, (3, 7, 11)) == []
     assert pc.version_problems({"smtpd_tls_chain_files": "/k"}, (3, 3, 0))
-
-
-def test_queue_json_count():
-    assert pc.parse_queue_json('{"queue_id": "A"}\n{"queue_id": "B"}\n') == 2
-    assert pc.parse_queue_json("") == 0
