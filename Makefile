@@ -9,6 +9,9 @@ VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 COLLECTIONS := $(VENV)/collections
 IMAGE_FILE := $(CURDIR)/.cache/image
+# The EL version profiles: Debian 11 carries EL9's Postfix and Python, Debian 13 EL10's
+# fail2ban, firewalld and LMDB-only tables (see README, "Supported platforms").
+PROFILE_IMAGE_FILES := $(CURDIR)/.cache/image-bullseye $(CURDIR)/.cache/image-trixie
 APT_PACKAGES := podman runc debootstrap uidmap slirp4netns swaks knot knot-dnsutils pebble openssl
 
 export PATH := $(VENV)/bin:$(PATH)
@@ -26,7 +29,7 @@ ALL_SCENARIOS := $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/mole
 LOCAL_SCENARIOS := $(if $(MOLECULE_REGISTRY),$(ALL_SCENARIOS),$(filter-out $(REGISTRY_SCENARIOS),$(ALL_SCENARIOS)))
 SCENARIOS := $(if $(SCENARIO),$(SCENARIO),$(LOCAL_SCENARIOS))
 
-.PHONY: help setup system-packages venv image lint unit integration molecule test demo demo-clean bench build
+.PHONY: help setup system-packages venv image profile-images lint unit integration molecule test demo demo-clean bench build
 
 help:
 	@echo "make demo        bring up a local demo mail host (container) and converge it"
@@ -61,8 +64,14 @@ $(COLLECTIONS)/ansible_collections/mailops/mailhost:
 
 image: system-packages
 	@mkdir -p $(dir $(IMAGE_FILE))
-	tests/images/build.sh > $(IMAGE_FILE)
+	tests/images/build.sh bookworm > $(IMAGE_FILE)
 	@echo "Test image: $$(cat $(IMAGE_FILE))"
+
+profile-images: system-packages
+	@mkdir -p $(dir $(IMAGE_FILE))
+	tests/images/build.sh bullseye > $(CURDIR)/.cache/image-bullseye
+	tests/images/build.sh trixie > $(CURDIR)/.cache/image-trixie
+	@echo "Profile images: $$(cat $(PROFILE_IMAGE_FILES) | xargs)"
 
 ## checks
 lint: venv
@@ -80,8 +89,10 @@ unit: venv
 integration: venv system-packages
 	pytest tests/integration
 
-molecule: venv image
-	@export MAILHOST_IMAGE=$$(cat $(IMAGE_FILE)); \
+molecule: venv image profile-images
+	@export MAILHOST_IMAGE=$$(cat $(IMAGE_FILE)) \
+	  MAILHOST_IMAGE_EL9=$$(cat $(CURDIR)/.cache/image-bullseye) \
+	  MAILHOST_IMAGE_EL10=$$(cat $(CURDIR)/.cache/image-trixie); \
 	for s in $(SCENARIOS); do \
 	  echo "=== molecule scenario: $$s ==="; \
 	  molecule test -s $$s || { echo "Molecule scenario $$s FAILED"; exit 1; }; \

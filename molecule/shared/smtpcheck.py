@@ -5,7 +5,8 @@ smtpcheck talk HOST PORT STEP...      one conversation; a STEP is an SMTP comman
                                       'STARTTLS' (TLS upgrade), 'EHLO' (records the keywords)
 smtpcheck relay HOST PORT DOMAIN [--tls] [--helo NAME]
                                       the relay battery: every pattern must be refused at RCPT
-smtpcheck send HOST PORT FROM TO SUBJECT [--tls] [--auth USER:PASS]
+smtpcheck send HOST PORT FROM TO SUBJECT [--tls | --ssl] [--auth USER:PASS]
+                                      --ssl: TLS from the first byte (SMTPS, port 465)
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ def _tls_context() -> ssl.SSLContext:
     return context
 
 
-def connect(host: str, port: int, timeout: float = 20) -> tuple[smtplib.SMTP, list]:
-    conn = smtplib.SMTP(timeout=timeout)
+def connect(host: str, port: int, timeout: float = 20, implicit_tls: bool = False) -> tuple[smtplib.SMTP, list]:
+    conn = smtplib.SMTP_SSL(timeout=timeout, context=_tls_context()) if implicit_tls else smtplib.SMTP(timeout=timeout)
+    conn._host = host  # smtplib needs it for the TLS server_hostname when constructed empty
     code, msg = conn.connect(host, port)
-    conn._host = host  # smtplib needs it for STARTTLS's server_hostname when constructed empty
     return conn, [code, msg.decode("utf-8", "replace")]
 
 
@@ -141,8 +142,10 @@ def auth_failures(host: str, port: int, user: str, password: str, count: int) ->
     return codes
 
 
-def send(host: str, port: int, sender: str, rcpt: str, subject: str, tls: bool, auth: str | None) -> dict:
-    conn, _banner = connect(host, port)
+def send(
+    host: str, port: int, sender: str, rcpt: str, subject: str, tls: bool, auth: str | None, ssl_: bool = False
+) -> dict:
+    conn, _banner = connect(host, port, implicit_tls=ssl_)
     conn.ehlo(HELO)
     if tls:
         conn.starttls(context=_tls_context())
@@ -163,7 +166,7 @@ def send(host: str, port: int, sender: str, rcpt: str, subject: str, tls: bool, 
 
 
 def main(argv: list[str]) -> int:
-    flags = {a for a in argv if a in ("--tls",)}
+    flags = {a for a in argv if a in ("--tls", "--ssl")}
     args = [a for a in argv if a not in flags]
     auth = None
     if "--auth" in args:
@@ -178,7 +181,7 @@ def main(argv: list[str]) -> int:
     elif command == "authfail":
         out = auth_failures(host, port, args[3], args[4], int(args[5]))
     elif command == "send":
-        out = send(host, port, args[3], args[4], args[5], "--tls" in flags, auth)
+        out = send(host, port, args[3], args[4], args[5], "--tls" in flags, auth, "--ssl" in flags)
     else:
         print(__doc__, file=sys.stderr)
         return 2

@@ -1,6 +1,6 @@
 # Copyright: mailops.mailhost contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Pure parsing of /etc/os-release into the fact names Ansible uses."""
+"""Pure parsing of what mailhost_facts reads: os-release, package and unit states, certificates, repositories."""
 
 from __future__ import annotations
 
@@ -82,3 +82,21 @@ def parse_systemctl_show(text: str) -> list[dict[str, bool]]:
             {"active": values.get("ActiveState") == "active", "enabled": values.get("UnitFileState") == "enabled"}
         )
     return states
+
+
+def enabled_repos(texts: list[str]) -> set[str]:
+    """Repository ids enabled in the given /etc/yum.repos.d/*.repo texts (enabled=1, the default)."""
+    enabled: set[str] = set()
+    for text in texts:
+        section, state = None, True
+        for raw in text.splitlines() + ["[]"]:
+            line = raw.strip()
+            if line.startswith("[") and line.endswith("]"):
+                if section and state:
+                    enabled.add(section)
+                section, state = line[1:-1].strip() or None, True
+            elif section and "=" in line and not line.startswith(("#", ";")):
+                key, _sep, value = line.partition("=")
+                if key.strip().lower() == "enabled":
+                    state = value.strip().lower() in ("1", "yes", "true", "on")
+    return enabled

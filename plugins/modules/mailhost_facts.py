@@ -32,6 +32,13 @@ options:
     type: list
     elements: str
     default: []
+  repos:
+    description:
+      - Package repository ids (C(/etc/yum.repos.d/*.repo)) whose enabled state to report, for example C(crb).
+      - On hosts without that directory (Debian) every repository is reported as not enabled.
+    type: list
+    elements: str
+    default: []
   x509:
     description: Certificate files to describe (names, serial, expiry, key type); absent files are reported as such.
     type: list
@@ -81,6 +88,12 @@ x509:
   returned: always
   type: dict
   sample: {/etc/letsencrypt/live/mail/cert.pem: {exists: true, names: [mx1.example.com], serial: "0A1B", key_type: rsa}}
+enabled_repos:
+  description: The requested repository ids that are enabled.
+  returned: always
+  type: list
+  elements: str
+  sample: [crb]
 missing_packages:
   description: The requested packages that are not installed.
   returned: always
@@ -88,12 +101,15 @@ missing_packages:
   elements: str
 """
 
+import glob
 import os
 import socket
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mailops.mailhost.plugins.module_utils._files import read_text
 from ansible_collections.mailops.mailhost.plugins.module_utils._osinfo import (
+    enabled_repos,
     installed_from_dpkg,
     installed_from_rpm,
     os_facts,
@@ -110,6 +126,7 @@ def main() -> None:
             "paths": {"type": "list", "elements": "path", "default": []},
             "services": {"type": "list", "elements": "str", "default": []},
             "x509": {"type": "list", "elements": "path", "default": []},
+            "repos": {"type": "list", "elements": "str", "default": []},
         },
         supports_check_mode=True,
     )
@@ -160,8 +177,11 @@ def main() -> None:
             environ_update={"LC_ALL": "C"},
         )
         certificates[path] = parse_x509_text(out) if rc == 0 else {"exists": True, "error": "unreadable"}
+    repos = module.params["repos"]
+    enabled = enabled_repos([read_text(p) or "" for p in sorted(glob.glob("/etc/yum.repos.d/*.repo"))]) if repos else set()
     module.exit_json(
         changed=False,
+        enabled_repos=[r for r in repos if r in enabled],
         x509=certificates,
         ansible_facts=facts,
         packages=packages,

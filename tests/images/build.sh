@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# Build the Debian 12 base image for Molecule without any container registry:
-# debootstrap a root file system, then `podman import` it. The tag is a hash of this
-# script and the package list, so an unchanged image is reused, not rebuilt.
-# Prints the image reference on stdout (everything else goes to stderr).
+# Build a Debian base image for Molecule without any container registry: debootstrap a root
+# file system, then `podman import` it. The suite is the first argument (default bookworm):
+#   bookworm  Debian 12, the platform most scenarios run on
+#   bullseye  Debian 11: Postfix 3.5.25 and Python 3.9, the versions AlmaLinux 9 ships
+#   trixie    Debian 13: Postfix 3.10 (lmdb), OpenSSL 3.5, fail2ban 1.1.0, firewalld 2.3.1,
+#             the versions AlmaLinux 10 ships for fail2ban and firewalld
+# The tag is a hash of this script, the package list and the suite, so an unchanged image is
+# reused, not rebuilt. Prints the image reference on stdout (everything else goes to stderr).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-name=${MAILHOST_IMAGE_NAME:-localhost/mailhost-bookworm}
+suite=${1:-bookworm}
+case "$suite" in
+  bookworm|bullseye|trixie) ;;
+  *) echo "build.sh: unknown suite '$suite' (bookworm, bullseye or trixie)" >&2; exit 2 ;;
+esac
+name=${MAILHOST_IMAGE_NAME:-localhost/mailhost-$suite}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-tag=$(cat "$here/build.sh" "$here/packages.txt" | sha256sum | cut -c1-12)
+tag=$( (cat "$here/build.sh" "$here/packages.txt"; echo "$suite") | sha256sum | cut -c1-12)
 image="$name:$tag"
 
 if podman image exists "$image"; then
@@ -15,21 +24,22 @@ if podman image exists "$image"; then
   exit 0
 fi
 
-pkgs() { sed -n "s/^$1: *//p" "$here/packages.txt"; }
-install=$(pkgs install | tr ' ' ',')
+# "install:" and "cache:" lines apply to every suite, "install-SUITE:" and "cache-SUITE:" to one.
+pkgs() { sed -n -e "s/^$1: *//p" -e "s/^$1-$suite: *//p" "$here/packages.txt" | tr '\n' ' '; }
+install=$(pkgs install | xargs | tr ' ' ',')
 cache=$(pkgs cache)
 
 rootfs=$(mktemp -d /var/tmp/mailhost-rootfs.XXXXXX)
 trap 'umount "$rootfs/proc" 2>/dev/null || true; rm -rf "$rootfs"' EXIT
 
-echo "Building $image (debootstrap, about a minute)..." >&2
-debootstrap --variant=minbase --include="$install" bookworm "$rootfs" "$mirror" >&2
+echo "Building $image (debootstrap $suite, about a minute)..." >&2
+debootstrap --variant=minbase --include="$install" "$suite" "$rootfs" "$mirror" >&2
 
-cat > "$rootfs/etc/apt/sources.list" <<SOURCES
-deb $mirror bookworm main
-deb $mirror bookworm-updates main
-deb http://deb.debian.org/debian-security bookworm-security main
-SOURCES
+{
+  echo "deb $mirror $suite main"
+  echo "deb $mirror $suite-updates main"
+  echo "deb http://deb.debian.org/debian-security $suite-security main"
+} > "$rootfs/etc/apt/sources.list"
 # Keep downloaded packages (Debian's docker-clean style hooks are not present in a
 # debootstrap tree, but be explicit), then pre-fetch the packages the roles install.
 echo 'Binary::apt::APT::Keep-Downloaded-Packages "true";' > "$rootfs/etc/apt/apt.conf.d/01keep-debs"
