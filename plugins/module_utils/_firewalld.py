@@ -16,12 +16,12 @@ SERVICE_NAMES: dict[str, tuple[str, ...]] = {
     "smtps": ("smtps",),
     "http": ("http",),
 }
-_PORT = re.compile(r"^([1-9][0-9]{0,4})/(tcp|udp)$")
+_PORT = re.compile(r"([1-9][0-9]{0,4})/(tcp|udp)")
 
 
 def check_port(port: str) -> str | None:
     """An error message for a port that is not 'N/tcp' or 'N/udp' with 1 <= N <= 65535."""
-    match = _PORT.match(port)
+    match = _PORT.fullmatch(port)
     if not match or int(match.group(1)) > 65535:
         return f"{port!r} is not a port: write NUMBER/tcp (1-65535), for example 8080/tcp"
     return None

@@ -7,12 +7,12 @@ from __future__ import annotations
 import re
 
 FAMILIES = ("Debian", "RedHat")
-_PROFILE = re.compile(r"^(?P<family>[A-Za-z]+)_(?P<major>[0-9]+)$")
+_PROFILE = re.compile(r"(?P<family>[A-Za-z]+)_(?P<major>[0-9]+)")
 
 
 def parse_profile(profile: str) -> tuple[str, str]:
     """``RedHat_10`` -> (``RedHat``, ``10``); raises ValueError naming the rule."""
-    match = _PROFILE.match(profile or "")
+    match = _PROFILE.fullmatch(profile or "")
     if not match or match.group("family") not in FAMILIES:
         raise ValueError(
             f"mailhost_platform_profile: {profile!r} is not a platform profile; "

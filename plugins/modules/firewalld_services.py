@@ -16,7 +16,7 @@ description:
     AlmaLinux 10) and as C(smtp-submission) where it does not (firewalld 1.x, AlmaLinux 9).
   - Nothing else in the zone is touched (ssh and the administrator's own services stay as they are). Ports this
     module opened are remembered in O(state_file), so a port no longer asked for is closed again.
-  - firewalld is never reloaded: a reload would drop fail2ban's bans, which live in the running configuration.
+  - firewalld is never reloaded, because a reload would drop fail2ban's bans, which live in the running configuration.
 author:
   - mailops.mailhost contributors
 options:

@@ -178,7 +178,9 @@ def main() -> None:
         )
         certificates[path] = parse_x509_text(out) if rc == 0 else {"exists": True, "error": "unreadable"}
     repos = module.params["repos"]
-    enabled = enabled_repos([read_text(p) or "" for p in sorted(glob.glob("/etc/yum.repos.d/*.repo"))]) if repos else set()
+    enabled = (
+        enabled_repos([read_text(p) or "" for p in sorted(glob.glob("/etc/yum.repos.d/*.repo"))]) if repos else set()
+    )
     module.exit_json(
         changed=False,
         enabled_repos=[r for r in repos if r in enabled],

@@ -61,3 +61,21 @@ def test_systemctl_show_blocks_keep_unit_order_with_missing_units():
         {"active": False, "enabled": False},
         {"active": True, "enabled": True},
     ]
+
+
+ALMA_CRB_REPO = """[crb]
+name=AlmaLinux $releasever - CRB
+mirrorlist=https://mirrors.almalinux.org/mirrorlist/$releasever/crb
+enabled=0
+
+[crb-debuginfo]
+name=AlmaLinux $releasever - CRB debuginfo
+enabled=0
+"""
+EPEL_REPO = "[epel]\nname=Extra Packages\nmetalink=https://example/metalink\n# enabled=0 in a comment\n"
+
+
+def test_enabled_repos_reads_enabled_flags_and_defaults_to_enabled():
+    assert _osinfo.enabled_repos([ALMA_CRB_REPO, EPEL_REPO]) == {"epel"}
+    assert _osinfo.enabled_repos([ALMA_CRB_REPO.replace("enabled=0", "enabled=1", 1)]) == {"crb"}
+    assert _osinfo.enabled_repos([]) == set()
