@@ -190,6 +190,8 @@ def test_epel_is_installed_in_a_step_before_any_epel_package(role, platform_name
     assert all(i > epel_step for i in uses), (
         f"{role}: an EPEL package is installed with or before epel-release: {steps}"
     )
+    together = [packages for packages in installs if "epel-release" in packages and packages & EPEL_PACKAGES]
+    assert not together, f"{role}: epel-release and EPEL packages in one transaction: {together}"
 
 
 @pytest.mark.parametrize("platform_name", EL)
