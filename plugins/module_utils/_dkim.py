@@ -1,12 +1,12 @@
 # Copyright: mailops.mailhost contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Pure logic for opendkim: key records and the KeyTable / SigningTable / TrustedHosts files."""
+"""DKIM: key records (parsing and writing) and opendkim's KeyTable / SigningTable / TrustedHosts files."""
 
 from __future__ import annotations
 
 import re
 
-from ansible_collections.mailops.mailhost.plugins.module_utils._mail_dns import dkim_record, txt_strings
+from ansible_collections.mailops.mailhost.plugins.module_utils._dns_answer import txt_rdata, txt_strings, zone_line
 
 MIN_BITS = 2048
 HEADER = "# Managed by Ansible (mailops.mailhost.opendkim); do not edit.\n"
@@ -34,7 +34,7 @@ def record(domain: str, selector: str, public_key: str, bits: int, signing: bool
     return {
         "domain": domain,
         "selector": selector,
-        "name": f"{selector}._domainkey.{domain}",
+        "name": dkim_name(selector, domain),
         "value": value,
         "strings": txt_strings(value),
         "zone_line": dkim_record(selector, domain, public_key),
@@ -46,7 +46,7 @@ def record(domain: str, selector: str, public_key: str, bits: int, signing: bool
 
 def key_table(keys: list[dict], key_dir: str) -> str:
     lines = [
-        f"{k['selector']}._domainkey.{k['domain']} {k['domain']}:{k['selector']}:"
+        f"{dkim_name(k['selector'], k['domain'])} {k['domain']}:{k['selector']}:"
         f"{key_path(key_dir, k['domain'], k['selector'])}"
         for k in sorted(keys, key=lambda k: (k["domain"], k["selector"]))
     ]
@@ -57,7 +57,7 @@ def signing_table(signing: dict[str, str]) -> str:
     """refile: patterns; the more specific subdomain pattern is listed too."""
     lines = []
     for domain, selector in sorted(signing.items()):
-        lines.append(f"*@{domain} {selector}._domainkey.{domain}")
+        lines.append(f"*@{domain} {dkim_name(selector, domain)}")
     return HEADER + "\n".join(lines) + "\n"
 
 
@@ -86,3 +86,72 @@ def signing_selectors(keys: list[dict], signing: dict[str, str]) -> tuple[dict[s
     for domain, selectors in by_domain.items():
         chosen[domain] = signing.get(domain, selectors[0])
     return chosen, problems
+
+
+# --- DKIM records --------------------------------------------------------------------------------
+
+
+def parse_tags(text: str) -> dict[str, str]:
+    tags = {}
+    for part in text.split(";"):
+        key, sep, value = part.strip().partition("=")
+        if sep and key.strip():
+            tags[key.strip().lower()] = "".join(value.split())
+    return tags
+
+
+def _der_length(data: bytes, pos: int) -> tuple[int, int]:
+    first = data[pos]
+    if first < 0x80:
+        return first, pos + 1
+    count = first & 0x7F
+    return int.from_bytes(data[pos + 1 : pos + 1 + count], "big"), pos + 1 + count
+
+
+def _der_item(data: bytes, pos: int) -> tuple[int, bytes, int]:
+    tag = data[pos]
+    length, start = _der_length(data, pos + 1)
+    return tag, data[start : start + length], start + length
+
+
+def rsa_key_bits(der: bytes) -> int:
+    """Modulus size of an RSA public key in SubjectPublicKeyInfo or PKCS#1 form."""
+    try:
+        tag, body, _end = _der_item(der, 0)
+        if tag != 0x30:
+            raise ValueError("not a DER SEQUENCE")
+        tag, first, after = _der_item(body, 0)
+        if tag == 0x30:  # SubjectPublicKeyInfo: AlgorithmIdentifier, BIT STRING
+            tag, bits, _ = _der_item(body, after)
+            if tag != 0x03:
+                raise ValueError("no BIT STRING")
+            tag, rsa, _ = _der_item(bits[1:], 0)
+            tag, modulus, _ = _der_item(rsa, 0)
+        elif tag == 0x02:  # PKCS#1 RSAPublicKey: INTEGER n, INTEGER e
+            modulus = first
+        else:
+            raise ValueError("unexpected structure")
+        return int.from_bytes(modulus, "big").bit_length()
+    except (IndexError, ValueError) as exc:
+        raise ValueError(f"not an RSA public key: {exc}") from exc
+
+
+def dkim_key_from_text(text: str) -> str:
+    """The base64 public key from a DKIM TXT record, an opendkim-genkey .txt file or a PEM public key."""
+    if "BEGIN PUBLIC KEY" in text or "BEGIN RSA PUBLIC KEY" in text:
+        body = re.sub(r"-----[^-]+-----", "", text)
+        return "".join(body.split())
+    quoted = re.findall(r'"((?:[^"\\]|\\.)*)"', text)
+    joined = "".join(quoted) if quoted else text
+    key = parse_tags(joined).get("p")
+    if key is None:
+        raise ValueError("no p= tag found")
+    return key
+
+
+def dkim_name(selector: str, domain: str) -> str:
+    return f"{selector}._domainkey.{domain}"
+
+
+def dkim_record(selector: str, domain: str, public_key: str) -> str:
+    return zone_line(dkim_name(selector, domain), "TXT", txt_rdata(f"v=DKIM1; k=rsa; p={public_key}"))

@@ -20,7 +20,7 @@ try:
 except ImportError:  # reported by the module with a plain message
     HAS_DNSPYTHON = False
 
-from ansible_collections.mailops.mailhost.plugins.module_utils._mail_dns import Answer, reverse_name
+from ansible_collections.mailops.mailhost.plugins.module_utils._dns_answer import Answer
 
 
 def _text(rdtype: str, rdata) -> str:
@@ -79,25 +79,3 @@ class DnsLookup:
         """Resolve many (name, rdtype) pairs concurrently into the cache."""
         with ThreadPoolExecutor(max_workers=workers) as pool:
             list(pool.map(lambda q: self(*q), queries))
-
-
-def first_queries(domain: str, hostname: str, addresses, checks, selector: str | None):
-    """The queries every check starts with, to resolve them all at once."""
-    queries = []
-    if "mx" in checks:
-        queries.append((domain, "MX"))
-    if {"a", "aaaa", "ptr"} & set(checks):
-        queries += [(hostname, "A"), (hostname, "AAAA")]
-    if "ptr" in checks:
-        queries += [(reverse_name(a), "PTR") for a in addresses]
-    if "spf" in checks:
-        queries.append((domain, "TXT"))
-    if "dkim" in checks:
-        queries.append((f"{selector or 'default'}._domainkey.{domain}", "TXT"))
-    if "dmarc" in checks:
-        queries.append((f"_dmarc.{domain}", "TXT"))
-    if "mta_sts" in checks:
-        queries.append((f"_mta-sts.{domain}", "TXT"))
-    if "tls_rpt" in checks:
-        queries.append((f"_smtp._tls.{domain}", "TXT"))
-    return queries

@@ -161,15 +161,15 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.mailops.mailhost.plugins.module_utils._dkim import dkim_key_from_text
 from ansible_collections.mailops.mailhost.plugins.module_utils._dns_resolver import (
     HAS_DNSPYTHON,
     DnsLookup,
-    first_queries,
 )
 from ansible_collections.mailops.mailhost.plugins.module_utils._mail_dns import (
     ALL_CHECKS,
     DEFAULT_CHECKS,
-    dkim_key_from_text,
+    first_queries,
     run_checks,
 )
 

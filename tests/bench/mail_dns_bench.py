@@ -14,8 +14,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from knot import Knot, soa  # tests/integration, on PYTHONPATH (make bench)
 
-from ansible_collections.mailops.mailhost.plugins.module_utils._dns_resolver import DnsLookup, first_queries
-from ansible_collections.mailops.mailhost.plugins.module_utils._mail_dns import run_checks, txt_rdata
+from ansible_collections.mailops.mailhost.plugins.module_utils._dns_answer import txt_rdata
+from ansible_collections.mailops.mailhost.plugins.module_utils._dns_resolver import DnsLookup
+from ansible_collections.mailops.mailhost.plugins.module_utils._mail_dns import first_queries, run_checks
 
 DOMAINS = 100
 CHECKS = ["mx", "a", "ptr", "spf", "dkim", "dmarc"]

@@ -14,8 +14,9 @@ import subprocess
 import pytest
 from knot import BlackHole, Knot, soa
 
-from ansible_collections.mailops.mailhost.plugins.module_utils._dns_resolver import DnsLookup, first_queries
-from ansible_collections.mailops.mailhost.plugins.module_utils._mail_dns import run_checks, txt_rdata
+from ansible_collections.mailops.mailhost.plugins.module_utils._dns_answer import txt_rdata
+from ansible_collections.mailops.mailhost.plugins.module_utils._dns_resolver import DnsLookup
+from ansible_collections.mailops.mailhost.plugins.module_utils._mail_dns import first_queries, run_checks
 
 REVERSE = "2.0.192.in-addr.arpa"
 CHECKS = ["mx", "a", "ptr", "spf", "dkim", "dmarc"]

@@ -8,6 +8,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from ansible_collections.mailops.mailhost.plugins.module_utils import _dkim, _dns_answer, _spf
 from ansible_collections.mailops.mailhost.plugins.module_utils import _mail_dns as md
 
 IP = "192.0.2.10"
@@ -37,12 +38,12 @@ class FakeDns:
         key = (name.rstrip(".").lower(), rdtype)
         self.queries.append(key)
         value = self.records.get(key)
-        if isinstance(value, md.Answer):
+        if isinstance(value, _dns_answer.Answer):
             return value
         if value is None:
             known = any(n == key[0] for n, _t in self.records)
-            return md.Answer("nodata" if known else "nxdomain")
-        return md.Answer("ok", list(value))
+            return _dns_answer.Answer("nodata" if known else "nxdomain")
+        return _dns_answer.Answer("ok", list(value))
 
 
 def good_zone(overrides=None):
@@ -51,7 +52,7 @@ def good_zone(overrides=None):
         (HOST, "A"): [IP],
         (HOST, "AAAA"): [IP6],
         ("10.2.0.192.in-addr.arpa", "PTR"): ["mx1.example.com."],
-        (md.reverse_name(IP6), "PTR"): ["mx1.example.com."],
+        (_dns_answer.reverse_name(IP6), "PTR"): ["mx1.example.com."],
         (DOMAIN, "TXT"): ["v=spf1 mx -all", "google-site-verification=abc"],
         (f"mail._domainkey.{DOMAIN}", "TXT"): [f"v=DKIM1; k=rsa; p={KEY2048}"],
         (f"_dmarc.{DOMAIN}", "TXT"): ["v=DMARC1; p=quarantine; rua=mailto:dmarc@example.com"],
@@ -195,12 +196,12 @@ def test_spf_void_lookups_limited():
 )
 def test_spf_evaluation(record, result):
     dns = good_zone({(DOMAIN, "TXT"): [record], ("yes.example.com", "A"): ["127.0.0.2"]})
-    assert md.evaluate_spf(dns, DOMAIN, IP) == result
+    assert _spf.evaluate_spf(dns, DOMAIN, IP) == result
 
 
 def test_spf_servfail_is_temperror_not_pass():
-    dns = good_zone({(DOMAIN, "TXT"): md.Answer("servfail")})
-    assert md.evaluate_spf(dns, DOMAIN, IP) == "temperror"
+    dns = good_zone({(DOMAIN, "TXT"): _dns_answer.Answer("servfail")})
+    assert _spf.evaluate_spf(dns, DOMAIN, IP) == "temperror"
     r = status(run(dns, checks=["spf"]), "spf")
     assert r["status"] == "fail" and "SERVFAIL" in r["message"]
 
@@ -211,7 +212,9 @@ def test_spf_servfail_is_temperror_not_pass():
 def test_dkim_record_split_over_strings_is_joined_and_passes():
     value = f"v=DKIM1; k=rsa; p={KEY2048}"
     # The fake returns the joined text, as the resolver joins a record's strings; check the splitter too.
-    assert "".join(md.txt_strings(value)) == value and all(len(s) <= 255 for s in md.txt_strings(value))
+    assert "".join(_dns_answer.txt_strings(value)) == value and all(
+        len(s) <= 255 for s in _dns_answer.txt_strings(value)
+    )
     assert status(run(good_zone(), checks=["dkim"]), "dkim")["status"] == "pass"
 
 
@@ -238,14 +241,14 @@ def test_dkim_key_from_opendkim_txt_and_pem():
         'mail._domainkey\tIN\tTXT\t( "v=DKIM1; h=sha256; k=rsa; "\n'
         f'\t  "p={KEY2048[:200]}"\n\t  "{KEY2048[200:]}" )  ; ----- DKIM key mail'
     )
-    assert md.dkim_key_from_text(txt) == KEY2048
+    assert _dkim.dkim_key_from_text(txt) == KEY2048
     pem = (
         "-----BEGIN PUBLIC KEY-----\n"
         + "\n".join(KEY2048[i : i + 64] for i in range(0, len(KEY2048), 64))
         + "\n-----END PUBLIC KEY-----\n"
     )
-    assert md.dkim_key_from_text(pem) == KEY2048
-    assert md.rsa_key_bits(base64.b64decode(KEY2048)) == 2048
+    assert _dkim.dkim_key_from_text(pem) == KEY2048
+    assert _dkim.rsa_key_bits(base64.b64decode(KEY2048)) == 2048
 
 
 # --- DMARC, MTA-STS, TLS-RPT -----------------------------------------------------------
@@ -294,7 +297,9 @@ def test_mta_sts_and_tls_rpt():
     "failure,word", [("servfail", "SERVFAIL"), ("timeout", "timeout"), ("nxdomain", "NXDOMAIN"), ("refused", "REFUSED")]
 )
 def test_dns_failures_told_apart_and_never_pass(failure, word):
-    dns = good_zone({(DOMAIN, "MX"): md.Answer(failure), (f"_dmarc.{DOMAIN}", "TXT"): md.Answer(failure)})
+    dns = good_zone(
+        {(DOMAIN, "MX"): _dns_answer.Answer(failure), (f"_dmarc.{DOMAIN}", "TXT"): _dns_answer.Answer(failure)}
+    )
     outcome = run(dns, checks=["mx", "dmarc"])
     for r in outcome["results"]:
         assert r["status"] == "fail" and word in r["message"], r

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.mailops.mailhost.plugins.module_utils._mail_dns import Answer
+from ansible_collections.mailops.mailhost.plugins.module_utils._dns_answer import Answer
 from ansible_collections.mailops.mailhost.plugins.modules import mail_dns
 
 
