@@ -1,8 +1,11 @@
 # Copyright: mailops.mailhost contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Small file helpers shared by the modules."""
+"""Files on the host, the one way every module reads, writes and diffs them."""
 
 from __future__ import annotations
+
+import os
+import tempfile
 
 
 def read_text(path: str) -> str | None:
@@ -12,3 +15,38 @@ def read_text(path: str) -> str | None:
             return handle.read()
     except FileNotFoundError:
         return None
+
+
+def write_atomic(path: str, content: str, mode: int, uid: int = -1, gid: int = -1) -> None:
+    """Write ``content`` to ``path`` atomically, with mode and owner set before the file appears.
+
+    The temporary file is created 0600 in the target directory, given its final mode and owner,
+    then renamed over ``path``: no reader ever sees a half-written file, and a secret is never
+    readable by others, not even for a moment (AnsibleModule.atomic_move gives a new file the
+    default permissions first). Without ``uid``/``gid`` an existing file keeps its owner. The
+    temporary file is removed on any failure.
+    """
+    if (uid == -1 or gid == -1) and os.path.exists(path):
+        st = os.stat(path)
+        uid = st.st_uid if uid == -1 else uid
+        gid = st.st_gid if gid == -1 else gid
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".mailhost-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if uid != -1 or gid != -1:
+            os.chown(tmp, uid, gid)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def file_diff(path: str, before: str | None, after: str, header: str = "") -> dict:
+    """A diff entry for Ansible's diff output: the file's text before and after."""
+    label = f"{path} ({header})" if header else path
+    return {"before_header": label, "after_header": label, "before": before or "", "after": after}

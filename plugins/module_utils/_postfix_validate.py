@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from ansible_collections.mailops.mailhost.plugins.module_utils._host import run, words
 from ansible_collections.mailops.mailhost.plugins.module_utils._policy import violations
 from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import (
     Finding,
@@ -22,7 +23,6 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import 
     version_problems,
 )
 
-ENV = {"LC_ALL": "C"}
 BLOCKING = ("fatal", "panic", "error")
 
 
@@ -40,8 +40,18 @@ class Validation:
         return [f for f in self.findings if f.severity in severities]
 
 
+def postfix_check(module, config_dir: str) -> list[Finding]:
+    """``postfix check`` on a configuration directory, as findings; a failure always carries Postfix's words."""
+    argv = [module.get_bin_path("postfix", required=True), "-c", config_dir, "check"]
+    rc, out, err = run(module, argv)
+    findings = parse_findings(err + "\n" + out)
+    if rc != 0 and not any(f.severity in BLOCKING for f in findings):
+        findings.append(Finding("fatal", f"postfix check exited {rc}: {words(out, err) or 'no message'}", "postfix"))
+    return findings
+
+
 def _run(module, argv: list[str], result: Validation):
-    rc, out, err = module.run_command(argv, environ_update=ENV)
+    rc, out, err = run(module, argv)
     result.findings.extend(parse_findings(err))
     if rc != 0 and not any(f.severity in ("fatal", "panic") for f in parse_findings(err)):
         result.add("fatal", f"{' '.join(argv)} exited {rc}: {err.strip() or out.strip()}")

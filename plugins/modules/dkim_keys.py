@@ -142,12 +142,13 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._dkim import (
     signing_table,
     trusted_hosts,
 )
-from ansible_collections.mailops.mailhost.plugins.module_utils._files import read_text
+from ansible_collections.mailops.mailhost.plugins.module_utils._files import file_diff, read_text, write_atomic
+from ansible_collections.mailops.mailhost.plugins.module_utils._host import run, words
 
-ENV = {"LC_ALL": "C"}
 
+class Opendkim:
+    """openssl and opendkim on the host, and files owned by the opendkim user."""
 
-class Keys:
     def __init__(self, module: AnsibleModule):
         self.module = module
         self.openssl = module.get_bin_path("openssl", required=True)
@@ -159,7 +160,7 @@ class Keys:
             module.fail_json(msg=f"owner: user or group '{owner}' does not exist (is opendkim installed?)")
 
     def run(self, argv, data=None):
-        rc, out, err = self.module.run_command(argv, environ_update=ENV, data=data)
+        rc, out, err = run(self.module, argv, data=data)
         if rc != 0:
             # stderr of openssl never echoes key material
             self.module.fail_json(msg=f"{os.path.basename(argv[0])} failed: {err.strip()}", rc=rc, cmd=argv[:3])
@@ -172,29 +173,125 @@ class Keys:
         return pem_body(self.run([self.openssl, "pkey", "-in", path, "-pubout"]))
 
     def write(self, path: str, content: str, mode: int, uid: int | None = None) -> None:
-        """Write atomically with mode and owner set before the file appears: a key is never readable by others.
-
-        (AnsibleModule.atomic_move would give a new file default permissions first.)
-        """
+        """Write with mode and owner set before the file appears: a key is never readable by others."""
         directory = os.path.dirname(path)
         if not os.path.isdir(directory):
             os.makedirs(directory, mode=0o750)
             os.chown(directory, self.uid, self.gid)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".mailhost-")  # created 0600
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(content)
-            os.chown(tmp, self.uid if uid is None else uid, self.gid)
-            os.chmod(tmp, mode)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write_atomic(path, content, mode, self.uid if uid is None else uid, self.gid)
 
     def generate(self, path: str, bits: int) -> None:
         pem = self.run([self.openssl, "genpkey", "-algorithm", "RSA", "-pkeyopt", f"rsa_keygen_bits:{bits}"])
         self.write(path, pem, 0o600)
+
+    def config_problem(self, content: str) -> str | None:
+        """What ``opendkim -n`` says of a candidate configuration, or None when it accepts it."""
+        opendkim = self.module.get_bin_path("opendkim", required=True)
+        fd, candidate = tempfile.mkstemp(prefix="mailhost-opendkim-", suffix=".conf")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        try:
+            rc, out, err = run(self.module, [opendkim, "-n", "-x", candidate])
+        finally:
+            os.unlink(candidate)
+        return words(out, err) or f"opendkim -n exited {rc}" if rc != 0 else None
+
+
+def check_arguments(module: AnsibleModule) -> dict[str, str]:
+    """Refuse duplicate or weak keys and unknown signing selectors; the selector that signs per domain."""
+    seen = set()
+    for key in module.params["keys"]:
+        ident = (key["domain"], key["selector"])
+        if ident in seen:
+            module.fail_json(msg=f"keys: {key['domain']}/{key['selector']} is listed twice")
+        seen.add(ident)
+        if key["bits"] < MIN_BITS:
+            module.fail_json(
+                msg=f"keys: {key['domain']}/{key['selector']} asks for a {key['bits']}-bit key; "
+                f"DKIM keys must have at least {MIN_BITS} bits (RFC 8301), so this is refused"
+            )
+    signing, problems = signing_selectors(module.params["keys"], module.params["signing"])
+    if problems:
+        module.fail_json(msg="; ".join(problems))
+    return signing
+
+
+def converge_keys(module: AnsibleModule, host: Opendkim, signing: dict[str, str]) -> tuple[list[str], list[dict]]:
+    """Write supplied keys, generate missing ones, fix their modes; (changed keys, records to publish)."""
+    p = module.params
+    changed, records = [], []
+    for key in p["keys"]:
+        path = key_path(p["key_dir"], key["domain"], key["selector"])
+        ident = f"{key['domain']}/{key['selector']}"
+        current = read_text(path)
+        if key["private_key"]:
+            wanted = key["private_key"].strip() + "\n"
+            bits = host.bits(wanted)
+            if bits < MIN_BITS:
+                module.fail_json(
+                    msg=f"keys: the private key supplied for {ident} has {bits} bits; at least {MIN_BITS} are required"
+                )
+            if current != wanted:
+                changed.append(ident)
+                if not module.check_mode:
+                    host.write(path, wanted, 0o600)
+        elif current is None:
+            changed.append(ident)
+            if not module.check_mode:
+                host.generate(path, key["bits"])
+        if not os.path.exists(path):
+            continue  # check mode: the key does not exist yet
+        bits = host.bits(read_text(path))
+        if bits < MIN_BITS:
+            module.fail_json(msg=f"{path} holds a {bits}-bit key; at least {MIN_BITS} are required: replace it")
+        st = os.stat(path)
+        if (st.st_mode & 0o777) != 0o600 or st.st_uid != host.uid:
+            changed.append(f"{ident} (permissions)")
+            if not module.check_mode:
+                os.chmod(path, 0o600)
+                os.chown(path, host.uid, host.gid)
+        records.append(
+            record(key["domain"], key["selector"], host.public(path), bits, signing[key["domain"]] == key["selector"])
+        )
+    return changed, records
+
+
+def converge_tables(module: AnsibleModule, host: Opendkim, signing: dict[str, str], diffs: list) -> list[str]:
+    """KeyTable, SigningTable and TrustedHosts; the names of those that changed."""
+    p = module.params
+    tables = {
+        "KeyTable": key_table(p["keys"], p["key_dir"]),
+        "SigningTable": signing_table(signing),
+        "TrustedHosts": trusted_hosts(p["trusted_hosts"]),
+    }
+    changed = []
+    for name, content in tables.items():
+        path = os.path.join(p["tables_dir"], name)
+        before = read_text(path)
+        if before != content:
+            changed.append(name)
+            diffs.append(file_diff(path, before, content))
+            if not module.check_mode:
+                host.write(path, content, 0o640)
+    return changed
+
+
+def converge_config(module: AnsibleModule, host: Opendkim, diffs: list) -> bool:
+    """opendkim.conf, validated by ``opendkim -n`` before it is written; whether it changed."""
+    p = module.params
+    if p["config"] is None:
+        return False
+    content = p["config"] if p["config"].endswith("\n") else p["config"] + "\n"
+    before = read_text(p["config_path"])
+    if before == content:
+        return False
+    diffs.append(file_diff(p["config_path"], before, content))
+    problem = host.config_problem(content)
+    if problem:
+        module.fail_json(msg=f"the new opendkim.conf is invalid, nothing was changed in it: {problem}")
+    if not module.check_mode:
+        host.write(p["config_path"], content, 0o640, uid=0)
+    return True
 
 
 def main() -> None:
@@ -222,103 +319,12 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    p = module.params
-    keys = p["keys"]
-    seen = set()
-    for key in keys:
-        ident = (key["domain"], key["selector"])
-        if ident in seen:
-            module.fail_json(msg=f"keys: {key['domain']}/{key['selector']} is listed twice")
-        seen.add(ident)
-        if key["bits"] < MIN_BITS:
-            module.fail_json(
-                msg=f"keys: {key['domain']}/{key['selector']} asks for a {key['bits']}-bit key; "
-                f"DKIM keys must have at least {MIN_BITS} bits (RFC 8301), so this is refused"
-            )
-    signing, problems = signing_selectors(keys, p["signing"])
-    if problems:
-        module.fail_json(msg="; ".join(problems))
-
-    tool = Keys(module)
-    changed_keys, records = [], []
-    for key in keys:
-        path = key_path(p["key_dir"], key["domain"], key["selector"])
-        ident = f"{key['domain']}/{key['selector']}"
-        current = read_text(path)
-        if key["private_key"]:
-            wanted = key["private_key"].strip() + "\n"
-            bits = tool.bits(wanted)
-            if bits < MIN_BITS:
-                module.fail_json(
-                    msg=f"keys: the private key supplied for {ident} has {bits} bits; at least {MIN_BITS} are required"
-                )
-            if current != wanted:
-                changed_keys.append(ident)
-                if not module.check_mode:
-                    tool.write(path, wanted, 0o600)
-        elif current is None:
-            changed_keys.append(ident)
-            if not module.check_mode:
-                tool.generate(path, key["bits"])
-        if os.path.exists(path):
-            bits = tool.bits(read_text(path))
-            if bits < MIN_BITS:
-                module.fail_json(msg=f"{path} holds a {bits}-bit key; at least {MIN_BITS} are required: replace it")
-            st = os.stat(path)
-            if (st.st_mode & 0o777) != 0o600 or st.st_uid != tool.uid:
-                changed_keys.append(f"{ident} (permissions)")
-                if not module.check_mode:
-                    os.chmod(path, 0o600)
-                    os.chown(path, tool.uid, tool.gid)
-            public = tool.public(path)
-            records.append(
-                record(key["domain"], key["selector"], public, bits, signing[key["domain"]] == key["selector"])
-            )
-
-    tables = {
-        "KeyTable": key_table(keys, p["key_dir"]),
-        "SigningTable": signing_table(signing),
-        "TrustedHosts": trusted_hosts(p["trusted_hosts"]),
-    }
-    diffs, changed_tables = [], []
-    for name, content in tables.items():
-        path = os.path.join(p["tables_dir"], name)
-        before = read_text(path)
-        if before != content:
-            changed_tables.append(name)
-            diffs.append({"before_header": path, "after_header": path, "before": before or "", "after": content})
-            if not module.check_mode:
-                tool.write(path, content, 0o640)
-    config_changed = False
-    if p["config"] is not None:
-        content = p["config"] if p["config"].endswith("\n") else p["config"] + "\n"
-        before = read_text(p["config_path"])
-        if before != content:
-            config_changed = True
-            diffs.append(
-                {
-                    "before_header": p["config_path"],
-                    "after_header": p["config_path"],
-                    "before": before or "",
-                    "after": content,
-                }
-            )
-            opendkim = module.get_bin_path("opendkim", required=True)
-            fd, candidate = tempfile.mkstemp(prefix="mailhost-opendkim-", suffix=".conf")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(content)
-            try:
-                rc, out, err = module.run_command([opendkim, "-n", "-x", candidate], environ_update=ENV)
-            finally:
-                os.unlink(candidate)
-            if rc != 0:
-                module.fail_json(
-                    msg=f"the new opendkim.conf is invalid, nothing was changed in it: {(err or out).strip()}",
-                    rc=rc,
-                    stderr=err,
-                )
-            if not module.check_mode:
-                tool.write(p["config_path"], content, 0o640, uid=0)
+    signing = check_arguments(module)
+    host = Opendkim(module)
+    diffs: list[dict] = []
+    changed_keys, records = converge_keys(module, host, signing)
+    changed_tables = converge_tables(module, host, signing, diffs)
+    config_changed = converge_config(module, host, diffs)
     result = {
         "changed": bool(changed_keys or changed_tables or config_changed),
         "config_changed": config_changed,

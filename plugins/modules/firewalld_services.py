@@ -98,8 +98,7 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._firewalld import
     plan,
     resolve,
 )
-
-ENV = {"LC_ALL": "C"}
+from ansible_collections.mailops.mailhost.plugins.module_utils._host import run
 
 
 class Firewalld:
@@ -110,7 +109,7 @@ class Firewalld:
         self.cmd = module.get_bin_path("firewall-cmd", required=True)
 
     def run(self, *args: str) -> str:
-        rc, out, err = self.module.run_command([self.cmd, *args], environ_update=ENV)
+        rc, out, err = run(self.module, [self.cmd, *args])
         if rc != 0:
             self.module.fail_json(
                 msg=f"firewall-cmd {' '.join(args)} failed: {(err or out).strip()}",
@@ -171,7 +170,7 @@ def main() -> None:
         module.fail_json(msg=f"zone: {params['zone']!r} is not a firewalld zone name (letters, digits, - and _)")
 
     firewalld = Firewalld(module)
-    if firewalld.module.run_command([firewalld.cmd, "--state"], environ_update=ENV)[0] != 0:
+    if run(firewalld.module, [firewalld.cmd, "--state"])[0] != 0:
         module.fail_json(msg="firewalld is not running: start it (systemctl enable --now firewalld) first")
     zone = params["zone"] or firewalld.run("--get-default-zone").strip()
     known = set(firewalld.run("--get-services").split())

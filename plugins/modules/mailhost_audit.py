@@ -86,13 +86,12 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._audit import (
     parse_fail2ban_status,
     queue_verdict,
 )
+from ansible_collections.mailops.mailhost.plugins.module_utils._host import run
 from ansible_collections.mailops.mailhost.plugins.module_utils._postfix_runtime import (
     journal_errors,
     probe_address,
     queue_size,
 )
-
-ENV = {"LC_ALL": "C"}
 
 
 def served_certificate(module: AnsibleModule, address: str, port: int) -> bytes:
@@ -118,17 +117,14 @@ def main() -> None:
     )
     p = module.params
     postconf = module.get_bin_path("postconf", required=True)
-    _rc, out, _err = module.run_command(
-        [postconf, "-x", "-h", "queue_directory", "inet_interfaces"], environ_update=ENV
-    )
+    _rc, out, _err = run(module, [postconf, "-x", "-h", "queue_directory", "inet_interfaces"])
     queue_dir, interfaces = (out.splitlines() + ["/var/spool/postfix", "all"])[:2]
     results = [queue_verdict(queue_size(queue_dir), p["max_queue"])]
 
     since_us = int((time.time() - p["hours"] * 3600) * 1_000_000)
     journalctl = module.get_bin_path("journalctl", required=True)
-    rc, out, err = module.run_command(
-        [journalctl, "--no-pager", "-q", "-o", "json", "--since", f"@{since_us // 1_000_000}", "-p", "err"],
-        environ_update=ENV,
+    rc, out, err = run(
+        module, [journalctl, "--no-pager", "-q", "-o", "json", "--since", f"@{since_us // 1_000_000}", "-p", "err"]
     )
     if rc != 0:
         results.append(
@@ -142,8 +138,8 @@ def main() -> None:
     try:
         der = served_certificate(module, address, p["smtp_port"])
         openssl = module.get_bin_path("openssl", required=True)
-        rc, out, err = module.run_command(
-            [openssl, "x509", "-inform", "DER", "-noout", "-enddate", "-subject"], data=der, binary_data=True
+        rc, out, err = run(
+            module, [openssl, "x509", "-inform", "DER", "-noout", "-enddate", "-subject"], data=der, binary_data=True
         )
         if rc != 0:
             raise ValueError(err.strip())
@@ -167,11 +163,9 @@ def main() -> None:
     client = module.get_bin_path("fail2ban-client")
     counts = None
     if client:
-        rc, out, _err = module.run_command([client, "status"], environ_update=ENV)
+        rc, out, _err = run(module, [client, "status"])
         if rc == 0:
-            per_jail = {
-                jail: module.run_command([client, "status", jail], environ_update=ENV)[1] for jail in jail_names(out)
-            }
+            per_jail = {jail: run(module, [client, "status", jail])[1] for jail in jail_names(out)}
             counts = parse_fail2ban_status(out, per_jail)
     results.append(bans_verdict(counts, p["max_bans"]))
 

@@ -108,6 +108,7 @@ import socket
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailops.mailhost.plugins.module_utils._files import read_text
+from ansible_collections.mailops.mailhost.plugins.module_utils._host import run
 from ansible_collections.mailops.mailhost.plugins.module_utils._osinfo import (
     enabled_repos,
     installed_from_dpkg,
@@ -145,14 +146,10 @@ def main() -> None:
         dpkg = module.get_bin_path("dpkg-query")
         rpm = module.get_bin_path("rpm")
         if dpkg:
-            _rc, out, _err = module.run_command(
-                [dpkg, "-W", "-f", "${Package} ${Status}\n", *names], environ_update={"LC_ALL": "C"}
-            )
+            _rc, out, _err = run(module, [dpkg, "-W", "-f", "${Package} ${Status}\n", *names])
             installed = installed_from_dpkg(out)
         elif rpm:
-            _rc, out, _err = module.run_command(
-                [rpm, "-q", "--qf", "%{NAME}\n", *names], environ_update={"LC_ALL": "C"}
-            )
+            _rc, out, _err = run(module, [rpm, "-q", "--qf", "%{NAME}\n", *names])
             installed = installed_from_rpm(out)
         else:
             module.fail_json(msg="neither dpkg-query nor rpm found: cannot tell which packages are installed")
@@ -162,9 +159,7 @@ def main() -> None:
     systemctl = module.get_bin_path("systemctl") if units else None
     if systemctl:
         # One block per unit, in order, missing units included (is-enabled skips those on stdout).
-        _rc, out, _err = module.run_command(
-            [systemctl, "show", "--property=ActiveState,UnitFileState", *units], environ_update={"LC_ALL": "C"}
-        )
+        _rc, out, _err = run(module, [systemctl, "show", "--property=ActiveState,UnitFileState", *units])
         services = dict(zip(units, parse_systemctl_show(out)))
     certificates = {}
     openssl = module.get_bin_path("openssl") if module.params["x509"] else None
@@ -172,9 +167,8 @@ def main() -> None:
         if not os.path.exists(path) or not openssl:
             certificates[path] = {"exists": False}
             continue
-        rc, out, _err = module.run_command(
-            [openssl, "x509", "-in", path, "-noout", "-serial", "-enddate", "-ext", "subjectAltName", "-text"],
-            environ_update={"LC_ALL": "C"},
+        rc, out, _err = run(
+            module, [openssl, "x509", "-in", path, "-noout", "-serial", "-enddate", "-ext", "subjectAltName", "-text"]
         )
         certificates[path] = parse_x509_text(out) if rc == 0 else {"exists": True, "error": "unreadable"}
     repos = module.params["repos"]

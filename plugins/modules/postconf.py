@@ -168,15 +168,15 @@ findings:
   elements: dict
 """
 
-import json
 import os
-import shutil
 import tempfile
-import time
+from dataclasses import dataclass, field
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailops.mailhost.plugins.module_utils._files import read_text
+from ansible_collections.mailops.mailhost.plugins.module_utils import _rollback
+from ansible_collections.mailops.mailhost.plugins.module_utils._files import file_diff, read_text, write_atomic
+from ansible_collections.mailops.mailhost.plugins.module_utils._host import run, words
 from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import (
     INDEX_SUFFIX,
     changed_params,
@@ -186,40 +186,177 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import 
     parse_main_cf,
     restart_required,
 )
-from ansible_collections.mailops.mailhost.plugins.module_utils._postfix_validate import ENV, validate_dir
+from ansible_collections.mailops.mailhost.plugins.module_utils._postfix_validate import validate_dir
+
+TABLE_TYPES = ["hash", "btree", "lmdb", "cdb", "dbm", "sdbm", "regexp", "pcre", "cidr", "texthash"]
 
 
-def _index_path(spec: dict) -> str | None:
+@dataclass
+class Change:
+    """The candidate configuration next to the live one."""
+
+    config_dir: str
+    old_main: str
+    new_main: str
+    old_master: str
+    new_master: str
+    before: dict = field(default_factory=dict)
+    after: dict = field(default_factory=dict)
+    names: list = field(default_factory=list)
+    maps: list = field(default_factory=list)  # table specs whose file or index differs
+
+    @property
+    def main_path(self) -> str:
+        return os.path.join(self.config_dir, "main.cf")
+
+    @property
+    def master_path(self) -> str:
+        return os.path.join(self.config_dir, "master.cf")
+
+    @property
+    def main_changed(self) -> bool:
+        return self.new_main != self.old_main
+
+    @property
+    def master_changed(self) -> bool:
+        return self.new_master != self.old_master
+
+    def __bool__(self) -> bool:
+        return self.main_changed or self.master_changed or bool(self.maps)
+
+    def result(self) -> dict:
+        return {
+            "changed": bool(self),
+            "changed_params": self.names,
+            "changed_maps": [m["path"] for m in self.maps],
+            "master_cf_changed": self.master_changed,
+            "restart_required": restart_required(self.names, self.old_master, self.new_master) if self else False,
+            "reload_required": bool(self.names) or self.master_changed or bool(self.maps),
+            "findings": [],
+        }
+
+    def diffs(self) -> list[dict]:
+        diffs = []
+        if self.names:
+            diffs.append(
+                file_diff(
+                    self.main_path,
+                    params_diff_text(self.before, self.names),
+                    params_diff_text(self.after, self.names),
+                    "changed parameters",
+                )
+            )
+        if self.master_changed:
+            diffs.append(file_diff(self.master_path, self.old_master, self.new_master))
+        diffs += [file_diff(spec["path"], read_text(spec["path"]), spec["content"]) for spec in self.maps]
+        return diffs
+
+
+def index_path(spec: dict) -> str | None:
     suffix = INDEX_SUFFIX.get(spec["type"])
     return spec["path"] + suffix if suffix else None
 
 
-def _compile_argv(module: AnsibleModule, spec: dict, path: str, config_dir: str) -> list[str] | None:
-    if spec["type"] not in INDEX_SUFFIX:
-        return None
-    tool = module.get_bin_path("postalias" if spec["alias"] else "postmap", required=True)
-    return [tool, "-c", config_dir, f"{spec['type']}:{path}"]
+class Tables:
+    """postmap/postalias: compile a lookup table, failing with Postfix's own words."""
+
+    def __init__(self, module: AnsibleModule, result: dict):
+        self.module = module
+        self.result = result
+
+    def argv(self, spec: dict, path: str, config_dir: str) -> list[str] | None:
+        if spec["type"] not in INDEX_SUFFIX:
+            return None
+        tool = self.module.get_bin_path("postalias" if spec["alias"] else "postmap", required=True)
+        return [tool, "-c", config_dir, f"{spec['type']}:{path}"]
+
+    def compile(self, spec: dict, path: str, config_dir: str, failure: str) -> None:
+        """Compile a table (no-op for unindexed types); fail with ``failure`` on any warning."""
+        argv = self.argv(spec, path, config_dir)
+        if argv is None:
+            return
+        rc, out, err = run(self.module, argv)
+        if rc != 0 or "warning:" in err:
+            self.module.fail_json(
+                msg=f"{failure}: {words(out, err)}", rc=rc, stdout=out, stderr=err, cmd=argv, **self.result
+            )
 
 
-def _compile(module: AnsibleModule, spec: dict, path: str, config_dir: str, failure: str, result: dict) -> None:
-    """Compile a table (no-op for unindexed types); fail with ``failure`` and ``result`` on any warning."""
-    argv = _compile_argv(module, spec, path, config_dir)
-    if argv is None:
-        return
-    rc, out, err = module.run_command(argv, environ_update=ENV)
-    if rc != 0 or "warning:" in err:
-        module.fail_json(
-            msg=f"{failure}: {err.strip() or out.strip()}", rc=rc, stdout=out, stderr=err, cmd=argv, **result
+def plan(module: AnsibleModule) -> Change:
+    """Read the live files and build the candidate main.cf, master.cf and tables."""
+    p = module.params
+    config_dir = p["config_dir"]
+    old_main = read_text(os.path.join(config_dir, "main.cf"))
+    old_master = read_text(os.path.join(config_dir, "master.cf"))
+    if old_main is None or old_master is None:
+        module.fail_json(msg=f"{config_dir} has no main.cf or master.cf: is Postfix installed?")
+    wanted = {str(k): format_value(v) for k, v in p["params"].items()}
+    overlap = sorted(set(wanted) & set(p["absent"]))
+    if overlap:
+        module.fail_json(msg=f"parameters both set and absent: {', '.join(overlap)}")
+    new_main = edit_main_cf(old_main, wanted, p["absent"], p["exclusive"], keep=p["keep"])
+    new_master = p["master_cf"] if p["master_cf"] is not None else old_master
+    if not new_master.endswith("\n"):
+        new_master += "\n"
+    change = Change(config_dir, old_main, new_main, old_master, new_master)
+    change.before, change.after = parse_main_cf(old_main), parse_main_cf(new_main)
+    change.names = changed_params(change.before, change.after)
+    for spec in p["maps"]:
+        if spec["content"] and not spec["content"].endswith("\n"):
+            spec["content"] += "\n"
+        index = index_path(spec)
+        if read_text(spec["path"]) != spec["content"] or (index and not os.path.exists(index)):
+            change.maps.append(spec)
+    return change
+
+
+def validate(module: AnsibleModule, change: Change, tables: Tables, result: dict) -> None:
+    """Stage the whole candidate in a temporary directory and let Postfix judge it; fail on a refusal."""
+    p = module.params
+    with tempfile.TemporaryDirectory(prefix="mailhost-postconf-") as candidate:
+        for name, text in (("main.cf", change.new_main), ("master.cf", change.new_master)):
+            with open(os.path.join(candidate, name), "w", encoding="utf-8") as handle:
+                handle.write(text)
+        for spec in change.maps:
+            staged = os.path.join(candidate, "map-" + os.path.basename(spec["path"]))
+            with open(staged, "w", encoding="utf-8") as handle:
+                handle.write(spec["content"])
+            tables.compile(spec, staged, candidate, f"{spec['path']}: the new content does not compile")
+        validation = validate_dir(
+            module,
+            candidate,
+            pending={spec["path"] for spec in change.maps},
+            policy=p["policy"],
+            policy_options=p["policy_options"],
+            policy_names=p["policy_names"],
+            master_text=change.new_master,
         )
+    result["findings"] = [f.as_dict() for f in validation.findings]
+    blocking = validation.blocking(p["fail_on_warnings"])
+    if blocking:
+        problems = "; ".join(f.message for f in blocking)
+        module.fail_json(msg=f"the new Postfix configuration was refused, nothing was changed: {problems}", **result)
 
 
-def _write(module: AnsibleModule, path: str, content: str, mode: int) -> None:
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".mailhost-")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(content)
-    os.chmod(tmp, mode)
-    module.atomic_move(tmp, path)
+def keep_previous(module: AnsibleModule, change: Change, tables: Tables) -> str:
+    """Save the files about to be replaced as a rollback generation for postfix_reload."""
+    generation = _rollback.new_generation(module.params["backup_dir"])
+    files = [change.main_path, change.master_path] + [spec["path"] for spec in change.maps]
+    compile_argv = {spec["path"]: tables.argv(spec, spec["path"], change.config_dir) for spec in change.maps}
+    _rollback.save(generation, files, {k: v for k, v in compile_argv.items() if v})
+    return generation
+
+
+def apply(change: Change, tables: Tables) -> None:
+    """Tables first (compiled in place), then master.cf, then main.cf, each written atomically."""
+    for spec in change.maps:
+        if read_text(spec["path"]) != spec["content"]:
+            write_atomic(spec["path"], spec["content"], int(spec["mode"], 8))
+        tables.compile(spec, spec["path"], change.config_dir, f"compiling {spec['path']} failed")
+    if change.master_changed:
+        write_atomic(change.master_path, change.new_master, os.stat(change.master_path).st_mode & 0o7777)
+    if change.main_changed:
+        write_atomic(change.main_path, change.new_main, os.stat(change.main_path).st_mode & 0o7777)
 
 
 def main() -> None:
@@ -237,22 +374,7 @@ def main() -> None:
                 "options": {
                     "path": {"type": "path", "required": True},
                     "content": {"type": "str", "required": True},
-                    "type": {
-                        "type": "str",
-                        "default": "hash",
-                        "choices": [
-                            "hash",
-                            "btree",
-                            "lmdb",
-                            "cdb",
-                            "dbm",
-                            "sdbm",
-                            "regexp",
-                            "pcre",
-                            "cidr",
-                            "texthash",
-                        ],
-                    },
+                    "type": {"type": "str", "default": "hash", "choices": TABLE_TYPES},
                     "alias": {"type": "bool", "default": False},
                     "mode": {"type": "str", "default": "0644"},
                 },
@@ -267,131 +389,17 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    p = module.params
-    config_dir = p["config_dir"]
-    main_path = os.path.join(config_dir, "main.cf")
-    master_path = os.path.join(config_dir, "master.cf")
-    old_main = read_text(main_path)
-    old_master = read_text(master_path)
-    if old_main is None or old_master is None:
-        module.fail_json(msg=f"{config_dir} has no main.cf or master.cf: is Postfix installed?")
-
-    wanted = {str(k): format_value(v) for k, v in p["params"].items()}
-    overlap = sorted(set(wanted) & set(p["absent"]))
-    if overlap:
-        module.fail_json(msg=f"parameters both set and absent: {', '.join(overlap)}")
-    new_main = edit_main_cf(old_main, wanted, p["absent"], p["exclusive"], keep=p["keep"])
-    new_master = p["master_cf"] if p["master_cf"] is not None else old_master
-    if not new_master.endswith("\n"):
-        new_master += "\n"
-    before, after = parse_main_cf(old_main), parse_main_cf(new_main)
-    names = changed_params(before, after)
-
-    maps_changed = []
-    for spec in p["maps"]:
-        content = spec["content"] if spec["content"].endswith("\n") or not spec["content"] else spec["content"] + "\n"
-        spec["content"] = content
-        index = _index_path(spec)
-        if read_text(spec["path"]) != content or (index and not os.path.exists(index)):
-            maps_changed.append(spec)
-    master_changed = new_master != old_master
-    main_changed = new_main != old_main
-    changed = main_changed or master_changed or bool(maps_changed)
-
-    result = {
-        "changed": changed,
-        "changed_params": names,
-        "changed_maps": [m["path"] for m in maps_changed],
-        "master_cf_changed": master_changed,
-        "restart_required": restart_required(names, old_master, new_master) if changed else False,
-        "reload_required": bool(names) or master_changed or bool(maps_changed),
-        "findings": [],
-    }
-
-    if p["validate"] and changed:
-        with tempfile.TemporaryDirectory(prefix="mailhost-postconf-") as candidate:
-            for name, text in (("main.cf", new_main), ("master.cf", new_master)):
-                with open(os.path.join(candidate, name), "w", encoding="utf-8") as handle:
-                    handle.write(text)
-            pending: set[str] = set()
-            for spec in maps_changed:
-                staged = os.path.join(candidate, "map-" + os.path.basename(spec["path"]))
-                with open(staged, "w", encoding="utf-8") as handle:
-                    handle.write(spec["content"])
-                _compile(module, spec, staged, candidate, f"{spec['path']}: the new content does not compile", result)
-                pending.add(spec["path"])
-            validation = validate_dir(
-                module,
-                candidate,
-                pending=pending,
-                policy=p["policy"],
-                policy_options=p["policy_options"],
-                policy_names=p["policy_names"],
-                master_text=new_master,
-            )
-        result["findings"] = [f.as_dict() for f in validation.findings]
-        blocking = validation.blocking(p["fail_on_warnings"])
-        if blocking:
-            problems = "; ".join(f.message for f in blocking)
-            module.fail_json(
-                msg=f"the new Postfix configuration was refused, nothing was changed: {problems}",
-                **result,
-            )
-
+    change = plan(module)
+    result = change.result()
+    tables = Tables(module, result)
+    if module.params["validate"] and change:
+        validate(module, change, tables, result)
     if module._diff:
-        diffs = []
-        if names:
-            diffs.append(
-                {
-                    "before_header": f"{main_path} (changed parameters)",
-                    "after_header": f"{main_path} (changed parameters)",
-                    "before": params_diff_text(before, names),
-                    "after": params_diff_text(after, names),
-                }
-            )
-        if master_changed:
-            diffs.append(
-                {"before_header": master_path, "after_header": master_path, "before": old_master, "after": new_master}
-            )
-        for spec in maps_changed:
-            diffs.append(
-                {
-                    "before_header": spec["path"],
-                    "after_header": spec["path"],
-                    "before": read_text(spec["path"]) or "",
-                    "after": spec["content"],
-                }
-            )
-        result["diff"] = diffs
-
-    if not changed or module.check_mode:
+        result["diff"] = change.diffs()
+    if not change or module.check_mode:
         module.exit_json(**result)
-
-    # Keep the previous files, so that a failure once live can be rolled back.
-    backup = os.path.join(p["backup_dir"], time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}")
-    os.makedirs(backup, mode=0o700)
-    manifest = []
-    for path in [main_path, master_path] + [s["path"] for s in maps_changed]:
-        entry = {"path": path, "backup": None}
-        if os.path.exists(path):
-            entry["backup"] = os.path.join(backup, f"{len(manifest)}-{os.path.basename(path)}")
-            shutil.copy2(path, entry["backup"])
-        spec = next((s for s in maps_changed if s["path"] == path), None)
-        if spec:
-            entry["compile"] = _compile_argv(module, spec, path, config_dir)
-        manifest.append(entry)
-    with open(os.path.join(backup, "manifest.json"), "w", encoding="utf-8") as handle:
-        json.dump(manifest, handle, indent=1)
-    result["backup"] = backup
-
-    for spec in maps_changed:
-        if read_text(spec["path"]) != spec["content"]:
-            _write(module, spec["path"], spec["content"], int(spec["mode"], 8))
-        _compile(module, spec, spec["path"], config_dir, f"compiling {spec['path']} failed", result)
-    if master_changed:
-        _write(module, master_path, new_master, os.stat(master_path).st_mode & 0o7777)
-    if main_changed:
-        _write(module, main_path, new_main, os.stat(main_path).st_mode & 0o7777)
+    result["backup"] = keep_previous(module, change, tables)
+    apply(change, tables)
     module.exit_json(**result)
 
 

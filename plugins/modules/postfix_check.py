@@ -68,8 +68,7 @@ counts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import parse_findings
-from ansible_collections.mailops.mailhost.plugins.module_utils._postfix_validate import ENV, validate_dir
+from ansible_collections.mailops.mailhost.plugins.module_utils._postfix_validate import postfix_check, validate_dir
 
 
 def main() -> None:
@@ -87,12 +86,7 @@ def main() -> None:
         module, config_dir, policy=module.params["policy"], policy_options=module.params["policy_options"]
     )
     if not module.check_mode and not validation.blocking(False):
-        postfix = module.get_bin_path("postfix", required=True)
-        argv = [postfix, "-c", config_dir, "check"]
-        rc, out, err = module.run_command(argv, environ_update=ENV)
-        validation.findings.extend(parse_findings(err + "\n" + out))
-        if rc != 0 and not validation.blocking(False):
-            validation.add("fatal", f"postfix check exited {rc}: {err.strip() or out.strip()}", "postfix")
+        validation.findings.extend(postfix_check(module, config_dir))
     findings = [f.as_dict() for f in validation.findings]
     counts = {sev: sum(1 for f in findings if f["severity"] == sev) for sev in ("warning", "error", "fatal", "panic")}
     blocking = validation.blocking(module.params["fail_on_warnings"])

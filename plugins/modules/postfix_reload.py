@@ -126,22 +126,20 @@ rolled_back:
   type: bool
 """
 
-import json
-import os
-import shutil
 import socket
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import Finding, parse_findings
+from ansible_collections.mailops.mailhost.plugins.module_utils import _rollback
+from ansible_collections.mailops.mailhost.plugins.module_utils._host import run
 from ansible_collections.mailops.mailhost.plugins.module_utils._postfix_runtime import (
     decide_action,
     journal_errors,
     probe_address,
     queue_size,
 )
-from ansible_collections.mailops.mailhost.plugins.module_utils._postfix_validate import ENV
+from ansible_collections.mailops.mailhost.plugins.module_utils._postfix_validate import postfix_check
 
 
 class Postfix:
@@ -154,7 +152,7 @@ class Postfix:
         self.journalctl = module.get_bin_path("journalctl")
 
     def run(self, argv):
-        return self.module.run_command(argv, environ_update=ENV)
+        return run(self.module, argv)
 
     def running(self) -> bool:
         return self.run([self.postfix, "-c", self.p["config_dir"], "status"])[0] == 0
@@ -167,11 +165,7 @@ class Postfix:
         return out.strip() if rc == 0 else ""
 
     def check(self) -> list:
-        rc, out, err = self.run([self.postfix, "-c", self.p["config_dir"], "check"])
-        findings = parse_findings(err + "\n" + out)
-        if rc != 0 and not any(f.severity in ("fatal", "panic", "error") for f in findings):
-            findings.append(Finding("fatal", f"postfix check exited {rc}: {err.strip() or out.strip()}", "postfix"))
-        return findings
+        return postfix_check(self.module, self.p["config_dir"])
 
     def act(self, action: str) -> str | None:
         """Run the action and wait until Postfix runs; return a problem or None."""
@@ -217,16 +211,7 @@ class Postfix:
         return journal_errors(out, since_us) if rc == 0 else []
 
     def restore(self, rollback_dir: str) -> None:
-        with open(os.path.join(rollback_dir, "manifest.json"), encoding="utf-8") as handle:
-            manifest = json.load(handle)
-        for entry in manifest:
-            if entry.get("backup"):
-                shutil.copy2(entry["backup"], entry["path"])
-            elif os.path.exists(entry["path"]):
-                os.unlink(entry["path"])
-                continue
-            if entry.get("compile"):
-                self.run(entry["compile"])
+        _rollback.restore(rollback_dir, self.run)
 
 
 def main() -> None:
@@ -295,7 +280,7 @@ def main() -> None:
     if problem is not None:
         recovery = ""
         rollback = module.params["rollback_dir"]
-        if rollback and os.path.isfile(os.path.join(rollback, "manifest.json")):
+        if _rollback.has_manifest(rollback):
             pf.restore(rollback)
             result["rolled_back"] = True
             # Restart, not reload: the master keeps throttling a daemon that failed to start
