@@ -7,7 +7,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.mailops.mailhost.plugins.module_utils._policy import violations
-from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import format_value
+from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import format_value, unbracket
 
 
 def postfix_policy_violations(params, services=None, options=None, names=None):
@@ -22,6 +22,13 @@ def postfix_policy_violations(params, services=None, options=None, names=None):
     return violations(flat, flat_services, options or {}, names or {})
 
 
+def unbracket_networks(networks):
+    """Postfix networks ([v6]/len) as plain CIDRs, for programs other than Postfix (fail2ban, opendkim)."""
+    if isinstance(networks, str) or not isinstance(networks, (list, tuple)):
+        raise AnsibleFilterError("unbracket_networks expects a list of networks")
+    return [unbracket(str(n)) for n in networks]
+
+
 class FilterModule:
     def filters(self):
-        return {"postfix_policy_violations": postfix_policy_violations}
+        return {"postfix_policy_violations": postfix_policy_violations, "unbracket_networks": unbracket_networks}

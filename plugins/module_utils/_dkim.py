@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.mailops.mailhost.plugins.module_utils._dns_answer import txt_rdata, txt_strings, zone_line
+from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import unbracket
 
 MIN_BITS = 2048
 HEADER = "# Managed by Ansible (mailops.mailhost.opendkim); do not edit.\n"
@@ -65,7 +66,7 @@ def trusted_hosts(hosts: list[str]) -> str:
     """opendkim wants plain addresses and CIDRs: Postfix's [v6]/len brackets are removed."""
     cleaned = []
     for host in hosts:
-        value = re.sub(r"^\[([^\]]+)\]", r"\1", host.strip())
+        value = unbracket(host)
         if value and value not in cleaned:
             cleaned.append(value)
     return HEADER + "\n".join(cleaned) + "\n"

@@ -15,6 +15,8 @@ import ipaddress
 import re
 from collections.abc import Mapping
 
+from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import unbracket
+
 # Restrictions that end relay evaluation for mail to foreign domains.
 RELAY_STOPPERS = frozenset({"reject_unauth_destination", "defer_unauth_destination", "reject", "defer"})
 # Restrictions that accept mail whatever its destination: they must not come first.
@@ -39,9 +41,7 @@ def _items(value: str) -> list[str]:
 
 def _network(item: str):
     """The ip_network of a mynetworks item, or None when the item is not an address."""
-    text = item.lstrip("!")
-    text = re.sub(r"^\[([^\]]+)\]", r"\1", text)
-    return ipaddress.ip_network(text, strict=False)
+    return ipaddress.ip_network(unbracket(item.lstrip("!")), strict=False)
 
 
 def check_mynetworks(value: str, name: str, options: Mapping) -> list[str]:

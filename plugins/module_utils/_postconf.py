@@ -68,6 +68,30 @@ class MasterService:
         return f"{self.name}/{self.type}"
 
 
+def render_table(entries: dict, alias: bool = False, source: str = "") -> str:
+    """A lookup table's source file: a header, then one ``key value`` line per key (``key: value`` for aliases).
+
+    Keys are sorted without regard to case; a list value is joined with ``, ``.
+    """
+    lines = []
+    for key in sorted(entries, key=lambda k: str(k).lower()):
+        value = entries[key]
+        text = ", ".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)
+        lines.append(f"{key}: {text}" if alias else f"{key} {text}")
+    header = f"# Managed by Ansible (mailops.mailhost.postfix): {source}" if source else "# Managed by Ansible"
+    return header + "\n" + "\n".join(lines) + "\n"
+
+
+def unbracket(network: str) -> str:
+    """A Postfix network (``[2001:db8::]/32``, IPv6 in brackets) as other programs write it (``2001:db8::/32``)."""
+    network = network.strip()
+    if network.startswith("["):
+        address, sep, rest = network[1:].partition("]")
+        if sep:
+            return address + rest
+    return network
+
+
 def format_value(value: object) -> str:
     """Turn a YAML value into the text Postfix expects."""
     if isinstance(value, bool):

@@ -56,9 +56,18 @@ options:
         type: path
         required: true
       content:
-        description: Complete content of the source file.
+        description: Complete content of the source file. Give this or O(maps[].entries).
         type: str
-        required: true
+      entries:
+        description:
+          - The table as key to value (a list value is joined with C(, )); the module writes one line per key, sorted,
+            as C(key value), or C(key: value) for an aliases file, under a header naming O(maps[].source).
+          - Give this or O(maps[].content).
+        type: dict
+      source:
+        description: The variable the entries come from, named in the file's header.
+        type: str
+        default: ""
       type:
         description: Table type. Indexed types are compiled; C(regexp), C(pcre), C(cidr) and C(texthash) are not.
         type: str
@@ -184,6 +193,7 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import 
     format_value,
     params_diff_text,
     parse_main_cf,
+    render_table,
     restart_required,
 )
 from ansible_collections.mailops.mailhost.plugins.module_utils._postfix_validate import validate_dir
@@ -302,6 +312,8 @@ def plan(module: AnsibleModule) -> Change:
     change.before, change.after = parse_main_cf(old_main), parse_main_cf(new_main)
     change.names = changed_params(change.before, change.after)
     for spec in p["maps"]:
+        if spec["entries"] is not None:
+            spec["content"] = render_table(spec["entries"], spec["alias"], spec["source"])
         if spec["content"] and not spec["content"].endswith("\n"):
             spec["content"] += "\n"
         index = index_path(spec)
@@ -373,11 +385,15 @@ def main() -> None:
                 "default": [],
                 "options": {
                     "path": {"type": "path", "required": True},
-                    "content": {"type": "str", "required": True},
+                    "content": {"type": "str"},
+                    "entries": {"type": "dict"},
+                    "source": {"type": "str", "default": ""},
                     "type": {"type": "str", "default": "hash", "choices": TABLE_TYPES},
                     "alias": {"type": "bool", "default": False},
                     "mode": {"type": "str", "default": "0644"},
                 },
+                "mutually_exclusive": [["content", "entries"]],
+                "required_one_of": [["content", "entries"]],
             },
             "config_dir": {"type": "path", "default": "/etc/postfix"},
             "validate": {"type": "bool", "default": True},

@@ -57,6 +57,8 @@ USER_VARS = {
     "postfix_milters": ["inet:localhost:8891"],
     "certbot_email": "postmaster@example.com",
     "opendkim_keys": [{"domain": "example.com", "selector": "s1"}],
+    # Set here because its default uses this collection's own filter, which plain templating cannot load.
+    "fail2ban_ignoreip": ["127.0.0.0/8", "::1"],
 }
 
 

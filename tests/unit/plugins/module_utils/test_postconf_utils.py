@@ -186,3 +186,33 @@ def test_version_problems_catch_syntax_the_host_cannot_parse():
     assert pc.version_problems(params, (3, 5, 25))
     assert pc.version_problems(params, (3, 7, 11)) == []
     assert pc.version_problems({"smtpd_tls_chain_files": "/k"}, (3, 3, 0))
+
+
+@pytest.mark.parametrize(
+    "network,plain",
+    [
+        ("[2001:db8::]/32", "2001:db8::/32"),
+        ("[::1]/128", "::1/128"),
+        ("192.0.2.0/24", "192.0.2.0/24"),
+        ("[::1]", "::1"),
+    ],
+)
+def test_unbracket_writes_postfix_networks_as_plain_cidrs(network, plain):
+    assert pc.unbracket(network) == plain
+
+
+def test_render_table_sorts_keys_without_case_and_joins_lists():
+    text = pc.render_table({"b@x": "bob", "A@x": ["alice", "carol"]}, source="postfix_virtual_aliases")
+    assert (
+        text == "# Managed by Ansible (mailops.mailhost.postfix): postfix_virtual_aliases\nA@x alice, carol\nb@x bob\n"
+    )
+
+
+def test_render_table_writes_aliases_with_a_colon_and_an_empty_table_as_its_header():
+    assert pc.render_table({"postmaster": "root"}, alias=True, source="postfix_aliases").endswith(
+        "\npostmaster: root\n"
+    )
+    assert (
+        pc.render_table({}, source="postfix_generic")
+        == "# Managed by Ansible (mailops.mailhost.postfix): postfix_generic\n\n"
+    )

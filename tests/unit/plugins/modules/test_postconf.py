@@ -96,6 +96,25 @@ def test_map_written_and_compiled_in_same_change_and_referenced(postfix_env, run
     assert not [c for c in postfix_env.calls if c[0].endswith("postmap")]
 
 
+def test_map_written_from_entries_and_unchanged_on_the_second_run(postfix_env, run_module):
+    virtual = str(postfix_env.config / "virtual")
+    entries = {"info@example.com": "alice", "all@example.com": ["alice", "bob"]}
+    a = args(postfix_env, maps=[{"path": virtual, "entries": entries, "source": "postfix_virtual_aliases"}])
+    out = run_module(postconf, a)
+    assert not out.failed, out.result
+    assert Path(virtual).read_text() == (
+        "# Managed by Ansible (mailops.mailhost.postfix): postfix_virtual_aliases\n"
+        "all@example.com alice, bob\ninfo@example.com alice\n"
+    )
+    assert run_module(postconf, a).result["changed"] is False
+
+
+def test_map_with_both_content_and_entries_is_refused(postfix_env, run_module):
+    virtual = str(postfix_env.config / "virtual")
+    out = run_module(postconf, args(postfix_env, maps=[{"path": virtual, "content": "a b", "entries": {"a": "b"}}]))
+    assert out.failed and "mutually exclusive" in out.result["msg"]
+
+
 def test_map_recompiled_when_index_missing(postfix_env, run_module):
     virtual = postfix_env.config / "virtual"
     virtual.write_text("a b\n")
