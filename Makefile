@@ -80,6 +80,7 @@ lint: venv
 	ruff check plugins tests molecule
 	ruff format --check plugins tests molecule
 	tests/check-docs.sh
+	python tests/role_docs.py --check
 	actionlint .github/workflows/*.yml
 	antsibull-changelog lint
 
