@@ -81,6 +81,7 @@ lint: venv
 	ruff format --check plugins tests molecule
 	tests/check-docs.sh
 	python tests/role_docs.py --check
+	tests/sanity/run.sh
 	actionlint .github/workflows/*.yml
 	antsibull-changelog lint
 

@@ -18,7 +18,7 @@ description:
   - Optionally writes C(opendkim.conf) too, validated by C(opendkim -n) first, so that one call covers the whole
     opendkim configuration.
 author:
-  - mailops.mailhost contributors
+  - mailops.mailhost contributors (@mailops)
 options:
   keys:
     description: The keys, one per domain and selector.

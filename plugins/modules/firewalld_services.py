@@ -18,7 +18,7 @@ description:
     module opened are remembered in O(state_file), so a port no longer asked for is closed again.
   - firewalld is never reloaded, because a reload would drop fail2ban's bans, which live in the running configuration.
 author:
-  - mailops.mailhost contributors
+  - mailops.mailhost contributors (@mailops)
 options:
   services:
     description: The stack services to open.

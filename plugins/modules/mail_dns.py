@@ -27,7 +27,7 @@ description:
   - SERVFAIL, REFUSED, a timeout and NXDOMAIN are told apart in the messages and are never a pass.
   - Read-only. Needs dnspython where it runs, so it is usually delegated to localhost (the controller).
 author:
-  - mailops.mailhost contributors
+  - mailops.mailhost contributors (@mailops)
 requirements:
   - dnspython >= 2.0 on the host that runs the module
 options:

@@ -18,7 +18,7 @@ description:
   - Fails when any check fails, and returns every result. DNS (PTR, SPF, DKIM, DMARC) is checked by
     M(mailops.mailhost.mail_dns).
 author:
-  - mailops.mailhost contributors
+  - mailops.mailhost contributors (@mailops)
 options:
   max_queue:
     description: Most messages allowed in the queue.

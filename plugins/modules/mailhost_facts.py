@@ -15,7 +15,7 @@ description:
   - Much cheaper than fact gathering, so that a run that changes nothing stays fast, and lets roles skip
     install steps whose result is already there.
 author:
-  - mailops.mailhost contributors
+  - mailops.mailhost contributors (@mailops)
 options:
   packages:
     description: Package names to look up.
@@ -52,6 +52,7 @@ attributes:
   diff_mode:
     support: none
   facts:
+    description: Action returns an C(ansible_facts) dictionary that updates existing host facts.
     support: full
 """
 

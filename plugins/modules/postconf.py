@@ -18,7 +18,7 @@ description:
     M(mailops.mailhost.postfix_reload) can put them back if the change fails once live.
   - This module never reloads Postfix; it reports whether a reload or a restart is needed.
 author:
-  - mailops.mailhost contributors
+  - mailops.mailhost contributors (@mailops)
 options:
   params:
     description:
@@ -60,8 +60,8 @@ options:
         type: str
       entries:
         description:
-          - The table as key to value (a list value is joined with C(, )); the module writes one line per key, sorted,
-            as C(key value), or C(key: value) for an aliases file, under a header naming O(maps[].source).
+          - "The table as key to value (a list value is joined with C(, )); the module writes one line per key, sorted,
+            as C(key value) (C(key: value) for an aliases file), under a header naming O(maps[].source)."
           - Give this or O(maps[].content).
         type: dict
       source:
@@ -167,7 +167,7 @@ reload_required:
   returned: always
   type: bool
 backup:
-  description: Directory holding the previous files and a manifest, for M(mailops.mailhost.postfix_reload) O(rollback_dir).
+  description: Directory holding the previous files and a manifest, for M(mailops.mailhost.postfix_reload) O(mailops.mailhost.postfix_reload#module:rollback_dir).
   returned: when changed and not in check mode
   type: str
 findings:

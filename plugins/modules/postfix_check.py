@@ -17,7 +17,7 @@ description:
     missing queue directories and fix permissions.
   - Fails on C(error), C(fatal) and C(panic) findings, and on warnings when O(fail_on_warnings) is set.
 author:
-  - mailops.mailhost contributors
+  - mailops.mailhost contributors (@mailops)
 options:
   config_dir:
     description: Configuration directory to check (the live one, or a candidate).

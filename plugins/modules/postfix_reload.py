@@ -19,7 +19,7 @@ description:
     the task still fails and says what went wrong. A running Postfix is never left stopped.
   - Mail is never lost, because the queue is on disk and survives reload and restart; its size before and after is reported.
 author:
-  - mailops.mailhost contributors
+  - mailops.mailhost contributors (@mailops)
 options:
   state:
     description:
