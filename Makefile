@@ -1,6 +1,6 @@
 # mailops.mailhost: every entry point a developer, CI or a user needs.
 #   make demo   bring up a local demo mail host container and converge it
-#   make test   the whole suite: setup, lint, unit, molecule
+#   make test   the whole suite: setup, lint, unit, integration, molecule
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -33,7 +33,7 @@ SCENARIOS := $(if $(SCENARIO),$(SCENARIO),$(LOCAL_SCENARIOS))
 
 help:
 	@echo "make demo        bring up a local demo mail host (container) and converge it"
-	@echo "make test        the whole suite: setup, lint, unit tests, every Molecule scenario"
+	@echo "make test        the whole suite: setup, lint, unit, integration tests, every Molecule scenario"
 	@echo "make setup       system packages, virtualenv, collection link, test image"
 	@echo "make lint | unit | integration | molecule [SCENARIO=name] | bench | build | demo-clean"
 

@@ -40,6 +40,17 @@ def trusted():
     return podman_host("trusted")
 
 
+@pytest.fixture(scope="session")
+def converge():
+    """Run the scenario's converge.yml again against mx1: converge(extra_vars, check=False) -> PlaybookRun."""
+    playbook = os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")
+
+    def _run(extra_vars=None, check=False):
+        return run_playbook(playbook, extra_vars, check=check, limit="mx1")
+
+    return _run
+
+
 def run_json(host, command: str):
     result = host.run(command)
     assert result.rc == 0, f"{command}: rc={result.rc} {result.stderr}"

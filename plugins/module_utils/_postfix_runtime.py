@@ -1,6 +1,9 @@
 # Copyright: mailops.mailhost contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Pure decisions for bringing a Postfix configuration live: which action, what the journal said."""
+"""Bringing a Postfix configuration live: which action, what the journal said, where to probe, the queue size.
+
+Pure decisions, except queue_size, which counts the queue files on disk.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ def journal_errors(lines: str, since_us: int) -> list[str]:
         except ValueError:
             continue
         ident = str(entry.get("SYSLOG_IDENTIFIER", ""))
-        if not (ident.startswith("postfix") or ident.startswith("postfix/")):
+        if not ident.startswith("postfix"):  # postfix, postfix/smtpd, postfix/submission/smtpd, ...
             continue
         try:
             if int(entry.get("__REALTIME_TIMESTAMP", 0)) < since_us:
@@ -49,7 +52,7 @@ def journal_errors(lines: str, since_us: int) -> list[str]:
     return found
 
 
-def probe_address(inet_interfaces: str) -> str | None:
+def probe_address(inet_interfaces: str) -> str:
     """An address the local SMTP listener answers on, given the value of inet_interfaces."""
     items = [i for i in re.split(r"[\s,]+", inet_interfaces.strip().lower()) if i]
     if not items or "all" in items or "loopback-only" in items or "localhost" in items:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,33 @@ def run_module(monkeypatch):
         return exc.value
 
     return _run
+
+
+def journal_entry(message: str, ident: str = "postfix/smtpd", priority: int = 2, timestamp_us: int = 10**17) -> str:
+    """One line of ``journalctl -o json`` output, as journald writes it."""
+    return json.dumps(
+        {
+            "__REALTIME_TIMESTAMP": str(timestamp_us),
+            "SYSLOG_IDENTIFIER": ident,
+            "PRIORITY": str(priority),
+            "MESSAGE": message,
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def rsa_key():
+    """A PEM RSA private key of the given size, made by the real openssl (cached per size)."""
+    made: dict[int, str] = {}
+
+    def _key(bits: int = 2048) -> str:
+        if bits not in made:
+            made[bits] = subprocess.run(
+                ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", f"rsa_keygen_bits:{bits}"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        return made[bits]
+
+    return _key

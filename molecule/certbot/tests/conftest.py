@@ -4,21 +4,12 @@ import os
 import subprocess
 
 import pytest
-from conftest_common import mx1, run_playbook
+from conftest_common import converge, mx1
 
 __all__ = ["acme", "converge", "mx1"]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CONVERGE = os.path.join(HERE, "..", "converge.yml")
 STATE = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"), "acme")
-
-
-@pytest.fixture(scope="session")
-def converge():
-    def _run(extra_vars=None, check=False):
-        return run_playbook(CONVERGE, extra_vars, check=check, limit="mx1")
-
-    return _run
 
 
 @pytest.fixture(scope="session")

@@ -4,21 +4,12 @@ import os
 import re
 
 import pytest
-from conftest_common import mx1, run_playbook
+from conftest_common import converge, mx1
 from knot import Knot, soa
 
-CONVERGE = os.path.join(os.path.dirname(__file__), "..", "converge.yml")
 __all__ = ["converge", "dns", "mx1"]
 
 RECORDS = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"), "dkim-records")
-
-
-@pytest.fixture(scope="session")
-def converge():
-    def _run(extra_vars=None, check=False):
-        return run_playbook(CONVERGE, extra_vars, check=check, limit="mx1")
-
-    return _run
 
 
 def zone_lines(domain: str, only_signing: bool = False) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import journal_entry
 
 from ansible_collections.mailops.mailhost.plugins.module_utils import _postfix_runtime as rt
 
@@ -18,9 +19,7 @@ def test_decide_action(running, restart, action):
 
 
 def _entry(ts, ident, prio, msg):
-    return json.dumps(
-        {"__REALTIME_TIMESTAMP": str(ts), "SYSLOG_IDENTIFIER": ident, "PRIORITY": str(prio), "MESSAGE": msg}
-    )
+    return journal_entry(msg, ident, prio, ts)
 
 
 def test_journal_errors_keeps_postfix_errors_since_the_action():

@@ -51,27 +51,17 @@ def test_check_mode_writes_nothing(tmp_path, run_module, real_commands):
     assert not (tmp_path / "keys").exists() and not (tmp_path / "KeyTable").exists()
 
 
-def test_short_keys_refused_asked_or_supplied(tmp_path, run_module, real_commands):
+def test_short_keys_refused_asked_or_supplied(tmp_path, run_module, real_commands, rsa_key):
     out = run_module(dkim_keys, args(tmp_path, keys=[{"domain": "example.com", "selector": "s1", "bits": 1024}]))
     assert out.failed and "at least 2048 bits" in out.result["msg"]
-    weak = subprocess.run(
-        ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    weak = rsa_key(1024)
     out = run_module(dkim_keys, args(tmp_path, keys=[{"domain": "example.com", "selector": "s1", "private_key": weak}]))
     assert out.failed and "has 1024 bits" in out.result["msg"]
     assert weak.splitlines()[1] not in json.dumps(out.result)
 
 
-def test_supplied_key_installed_as_is(tmp_path, run_module, real_commands):
-    pem = subprocess.run(
-        ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+def test_supplied_key_installed_as_is(tmp_path, run_module, real_commands, rsa_key):
+    pem = rsa_key(2048)
     out = run_module(dkim_keys, args(tmp_path, keys=[{"domain": "example.com", "selector": "v1", "private_key": pem}]))
     assert not out.failed and out.result["changed_keys"] == ["example.com/v1"]
     assert (tmp_path / "keys" / "example.com" / "v1.private").read_text() == pem.strip() + "\n"

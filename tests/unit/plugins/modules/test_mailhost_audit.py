@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
+from conftest import journal_entry
 
 from ansible_collections.mailops.mailhost.plugins.modules import mailhost_audit
 
@@ -18,13 +17,7 @@ def no_certificate(monkeypatch):
 
 
 def test_unreadable_certificate_and_journal_errors_fail(postfix_env, run_module, no_certificate):
-    entry = {
-        "__REALTIME_TIMESTAMP": str(10**17),
-        "SYSLOG_IDENTIFIER": "postfix/smtpd",
-        "PRIORITY": "2",
-        "MESSAGE": "fatal: x",
-    }
-    postfix_env.responses["journalctl"] = (0, json.dumps(entry) + "\n", "")
+    postfix_env.responses["journalctl"] = (0, journal_entry("fatal: x") + "\n", "")
     postfix_env.responses["fail2ban-client status"] = (
         255,
         "",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from conftest import journal_entry
+
+from ansible_collections.mailops.mailhost.plugins.module_utils import _rollback
 from ansible_collections.mailops.mailhost.plugins.modules import postfix_reload
 
 BASE = {"probe": False, "settle": 0}
@@ -38,16 +40,10 @@ def test_journal_error_rolls_back_and_fails(postfix_env, run_module):
     live = postfix_env.config / "main.cf"
     backup = postfix_env.tmp / "backup"
     backup.mkdir()
-    (backup / "0-main.cf").write_text("myhostname = previous.example.com\n")
-    (backup / "manifest.json").write_text(json.dumps([{"path": str(live), "backup": str(backup / "0-main.cf")}]))
+    live.write_text("myhostname = previous.example.com\n")
+    _rollback.save(str(backup), [str(live)], {})
     live.write_text("myhostname = broken.example.com\n")
-    entry = {
-        "__REALTIME_TIMESTAMP": str(10**17),
-        "SYSLOG_IDENTIFIER": "postfix/smtpd",
-        "PRIORITY": "2",
-        "MESSAGE": "fatal: bad",
-    }
-    postfix_env.responses["journalctl"] = (0, json.dumps(entry) + "\n", "")
+    postfix_env.responses["journalctl"] = (0, journal_entry("fatal: bad") + "\n", "")
     out = run_module(postfix_reload, {**BASE, "config_dir": str(postfix_env.config), "rollback_dir": str(backup)})
     assert out.failed and out.result["rolled_back"] is True
     assert "fatal: bad" in out.result["msg"] and "previous configuration was restored and is live" in out.result["msg"]
