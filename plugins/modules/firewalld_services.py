@@ -90,7 +90,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailops.mailhost.plugins.module_utils._files import read_text
+from ansible_collections.mailops.mailhost.plugins.module_utils._files import file_diff, read_text, write_atomic
 from ansible_collections.mailops.mailhost.plugins.module_utils._firewalld import (
     check_port,
     describe,
@@ -143,77 +143,82 @@ def read_owned_ports(path: str) -> list[str]:
 
 def write_owned_ports(path: str, ports: list[str]) -> None:
     os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-    temp = f"{path}.tmp"
-    with open(temp, "w", encoding="utf-8") as handle:
-        json.dump(sorted(ports), handle)
-    os.replace(temp, path)
+    write_atomic(path, json.dumps(sorted(ports)), 0o644)
+
+
+STACK = ["smtp", "submission", "smtps", "http"]
+
+
+def check_arguments(module: AnsibleModule) -> None:
+    for port in module.params["ports"]:
+        error = check_port(port)
+        if error:
+            module.fail_json(msg=f"ports: {error}")
+    zone = module.params["zone"]
+    if zone and not zone.replace("-", "").replace("_", "").isalnum():
+        module.fail_json(msg=f"zone: {zone!r} is not a firewalld zone name (letters, digits, - and _)")
+
+
+def plan_changes(module: AnsibleModule, firewalld: Firewalld, zone: str, owned_ports: list[str]) -> dict:
+    """The change for the permanent (True) and the running (False) configuration, with the state before."""
+    p = module.params
+    known = set(firewalld.run("--get-services").split())
+    changes = {}
+    try:
+        for permanent in (True, False):
+            services, ports = firewalld.state(zone, permanent)
+            change = plan(p["services"], p["managed"], p["ports"], owned_ports, known, services, ports)
+            changes[permanent] = (change, services, ports)
+        changes["names"] = sorted(resolve(s, known) for s in p["services"])
+    except ValueError as exc:
+        module.fail_json(msg=f"services: {exc}")
+    return changes
+
+
+def diff(zone: str, change, services: set[str], ports: set[str]) -> dict:
+    after_services = (services | set(change.add_services)) - set(change.remove_services)
+    after_ports = (ports | set(change.add_ports)) - set(change.remove_ports)
+    label = f"firewalld zone {zone} (permanent)"
+    return file_diff(label, describe(services, ports), describe(after_services, after_ports))
 
 
 def main() -> None:
-    stack = ["smtp", "submission", "smtps", "http"]
     module = AnsibleModule(
         argument_spec={
-            "services": {"type": "list", "elements": "str", "choices": stack, "default": []},
-            "managed": {"type": "list", "elements": "str", "choices": stack, "default": stack},
+            "services": {"type": "list", "elements": "str", "choices": STACK, "default": []},
+            "managed": {"type": "list", "elements": "str", "choices": STACK, "default": STACK},
             "ports": {"type": "list", "elements": "str", "default": []},
             "zone": {"type": "str", "default": ""},
             "state_file": {"type": "path", "default": "/var/lib/mailops-mailhost/firewalld-ports.json"},
         },
         supports_check_mode=True,
     )
-    params = module.params
-    for port in params["ports"]:
-        error = check_port(port)
-        if error:
-            module.fail_json(msg=f"ports: {error}")
-    if params["zone"] and not params["zone"].replace("-", "").replace("_", "").isalnum():
-        module.fail_json(msg=f"zone: {params['zone']!r} is not a firewalld zone name (letters, digits, - and _)")
-
+    p = module.params
+    check_arguments(module)
     firewalld = Firewalld(module)
-    if run(firewalld.module, [firewalld.cmd, "--state"])[0] != 0:
+    if run(module, [firewalld.cmd, "--state"])[0] != 0:
         module.fail_json(msg="firewalld is not running: start it (systemctl enable --now firewalld) first")
-    zone = params["zone"] or firewalld.run("--get-default-zone").strip()
-    known = set(firewalld.run("--get-services").split())
-    owned_ports = read_owned_ports(params["state_file"])
-    try:
-        wanted = sorted(resolve(s, known) for s in params["services"])
-        changes = {}
-        for permanent in (True, False):
-            services, ports = firewalld.state(zone, permanent)
-            changes[permanent] = (
-                plan(params["services"], params["managed"], params["ports"], owned_ports, known, services, ports),
-                services,
-                ports,
-            )
-    except ValueError as exc:
-        module.fail_json(msg=f"services: {exc}")
-
-    permanent_change, before_services, before_ports = changes[True]
-    changed = bool(permanent_change) or bool(changes[False][0]) or sorted(owned_ports) != sorted(params["ports"])
+    zone = p["zone"] or firewalld.run("--get-default-zone").strip()
+    owned_ports = read_owned_ports(p["state_file"])
+    changes = plan_changes(module, firewalld, zone, owned_ports)
+    permanent, before_services, before_ports = changes[True]
+    changed = bool(permanent) or bool(changes[False][0]) or sorted(owned_ports) != sorted(p["ports"])
     result = {
         "changed": changed,
         "zone": zone,
-        "services": wanted,
-        "added": sorted(set(permanent_change.add_services + permanent_change.add_ports)),
-        "removed": sorted(set(permanent_change.remove_services + permanent_change.remove_ports)),
+        "services": changes["names"],
+        "added": sorted(set(permanent.add_services + permanent.add_ports)),
+        "removed": sorted(set(permanent.remove_services + permanent.remove_ports)),
     }
     if module._diff:
-        after_services = (before_services | set(permanent_change.add_services)) - set(permanent_change.remove_services)
-        after_ports = (before_ports | set(permanent_change.add_ports)) - set(permanent_change.remove_ports)
-        result["diff"] = {
-            "before_header": f"firewalld zone {zone} (permanent)",
-            "after_header": f"firewalld zone {zone} (permanent)",
-            "before": describe(before_services, before_ports),
-            "after": describe(after_services, after_ports),
-        }
+        result["diff"] = diff(zone, permanent, before_services, before_ports)
     if module.check_mode or not changed:
         module.exit_json(**result)
-
     # The ports are remembered before they are opened, so an interrupted run still knows them.
-    write_owned_ports(params["state_file"], sorted(set(owned_ports) | set(params["ports"])))
-    for permanent in (True, False):
-        firewalld.apply(zone, permanent, changes[permanent][0])
-    write_owned_ports(params["state_file"], params["ports"])
+    write_owned_ports(p["state_file"], sorted(set(owned_ports) | set(p["ports"])))
+    for is_permanent in (True, False):
+        firewalld.apply(zone, is_permanent, changes[is_permanent][0])
+    write_owned_ports(p["state_file"], p["ports"])
     module.exit_json(**result)
 
 

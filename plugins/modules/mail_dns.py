@@ -173,31 +173,27 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._mail_dns import 
     run_checks,
 )
 
+ARGUMENT_SPEC = {
+    "domain": {"type": "str", "required": True},
+    "hostname": {"type": "str"},
+    "addresses": {"type": "list", "elements": "str", "default": []},
+    "nameservers": {"type": "list", "elements": "str", "default": []},
+    "port": {"type": "int", "default": 53},
+    "timeout": {"type": "float", "default": 3.0},
+    "retries": {"type": "int", "default": 1},
+    "checks": {"type": "list", "elements": "str", "choices": list(ALL_CHECKS), "default": list(DEFAULT_CHECKS)},
+    "dkim_selector": {"type": "str"},
+    "dkim_public_key": {"type": "str", "no_log": False},
+    "dkim_public_key_file": {"type": "path"},
+    "dmarc_policy": {"type": "str", "choices": ["none", "quarantine", "reject"], "default": "none"},
+    "mta_sts_id": {"type": "str"},
+    "spf_max_lookups": {"type": "int", "default": 10},
+    "strict": {"type": "bool", "default": False},
+}
 
-def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "domain": {"type": "str", "required": True},
-            "hostname": {"type": "str"},
-            "addresses": {"type": "list", "elements": "str", "default": []},
-            "nameservers": {"type": "list", "elements": "str", "default": []},
-            "port": {"type": "int", "default": 53},
-            "timeout": {"type": "float", "default": 3.0},
-            "retries": {"type": "int", "default": 1},
-            "checks": {"type": "list", "elements": "str", "choices": list(ALL_CHECKS), "default": list(DEFAULT_CHECKS)},
-            "dkim_selector": {"type": "str"},
-            "dkim_public_key": {"type": "str", "no_log": False},
-            "dkim_public_key_file": {"type": "path"},
-            "dmarc_policy": {"type": "str", "choices": ["none", "quarantine", "reject"], "default": "none"},
-            "mta_sts_id": {"type": "str"},
-            "spf_max_lookups": {"type": "int", "default": 10},
-            "strict": {"type": "bool", "default": False},
-        },
-        mutually_exclusive=[("dkim_public_key", "dkim_public_key_file")],
-        supports_check_mode=True,
-    )
-    if not HAS_DNSPYTHON:
-        module.fail_json(msg=missing_required_lib("dnspython") + " Or run the task with delegate_to: localhost.")
+
+def check_arguments(module: AnsibleModule) -> str | None:
+    """Refuse what the checks asked for cannot work with; the DKIM public key to compare with."""
     p = module.params
     checks = p["checks"]
     if {"mx", "a", "aaaa", "ptr"} & set(checks) and not p["hostname"]:
@@ -213,25 +209,28 @@ def main() -> None:
             ipaddress.ip_address(address)
         except ValueError:
             module.fail_json(msg=f"addresses: '{address}' is not an IPv4 or IPv6 address")
+    if not p["dkim_public_key_file"]:
+        return p["dkim_public_key"]
+    try:
+        with open(p["dkim_public_key_file"], encoding="utf-8") as handle:
+            return dkim_key_from_text(handle.read())
+    except (OSError, ValueError) as exc:
+        module.fail_json(
+            msg=f"dkim_public_key_file: cannot read a DKIM public key from {p['dkim_public_key_file']}: {exc}"
+        )
 
-    expected_key = p["dkim_public_key"]
-    if p["dkim_public_key_file"]:
-        try:
-            with open(p["dkim_public_key_file"], encoding="utf-8") as handle:
-                expected_key = dkim_key_from_text(handle.read())
-        except (OSError, ValueError) as exc:
-            module.fail_json(
-                msg=f"dkim_public_key_file: cannot read a DKIM public key from {p['dkim_public_key_file']}: {exc}"
-            )
 
+def check_dns(module: AnsibleModule, expected_key: str | None) -> dict:
+    """Resolve every first query at once, then run the checks."""
+    p = module.params
     lookup = DnsLookup(p["nameservers"], p["port"], p["timeout"], p["retries"])
-    lookup.prefetch(first_queries(p["domain"], p["hostname"] or "", p["addresses"], checks, p["dkim_selector"]))
-    outcome = run_checks(
+    lookup.prefetch(first_queries(p["domain"], p["hostname"] or "", p["addresses"], p["checks"], p["dkim_selector"]))
+    return run_checks(
         lookup,
         p["domain"],
         p["hostname"] or "",
         p["addresses"],
-        checks=checks,
+        checks=p["checks"],
         dkim_selector=p["dkim_selector"],
         dkim_public_key=expected_key,
         dmarc_policy=p["dmarc_policy"],
@@ -239,11 +238,21 @@ def main() -> None:
         mta_sts_id=p["mta_sts_id"] or time.strftime("%Y%m%d%H%M%S", time.gmtime()),
         strict=p["strict"],
     )
-    failed = outcome.pop("failed")
-    if failed:
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=ARGUMENT_SPEC,
+        mutually_exclusive=[("dkim_public_key", "dkim_public_key_file")],
+        supports_check_mode=True,
+    )
+    if not HAS_DNSPYTHON:
+        module.fail_json(msg=missing_required_lib("dnspython") + " Or run the task with delegate_to: localhost.")
+    outcome = check_dns(module, check_arguments(module))
+    if outcome.pop("failed"):
         failing = [r for r in outcome["results"] if r["check"] in outcome["failed_checks"]]
         summary = "; ".join(f"{r['check']}: {r['message']}" for r in failing)
-        module.fail_json(msg=f"mail DNS of {p['domain']} is not right: {summary}", changed=False, **outcome)
+        module.fail_json(msg=f"mail DNS of {module.params['domain']} is not right: {summary}", changed=False, **outcome)
     module.exit_json(changed=False, **outcome)
 
 

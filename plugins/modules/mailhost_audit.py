@@ -103,6 +103,58 @@ def served_certificate(module: AnsibleModule, address: str, port: int) -> bytes:
         return conn.sock.getpeercert(binary_form=True)
 
 
+def check_queue(module: AnsibleModule) -> tuple[dict, str]:
+    """The queue verdict, and the inet_interfaces value the certificate check needs."""
+    postconf = module.get_bin_path("postconf", required=True)
+    _rc, out, _err = run(module, [postconf, "-x", "-h", "queue_directory", "inet_interfaces"])
+    queue_dir, interfaces = (out.splitlines() + ["/var/spool/postfix", "all"])[:2]
+    return queue_verdict(queue_size(queue_dir), module.params["max_queue"]), interfaces
+
+
+def check_journal(module: AnsibleModule) -> dict:
+    p = module.params
+    since_us = int((time.time() - p["hours"] * 3600) * 1_000_000)
+    journalctl = module.get_bin_path("journalctl", required=True)
+    rc, out, err = run(
+        module, [journalctl, "--no-pager", "-q", "-o", "json", "--since", f"@{since_us // 1_000_000}", "-p", "err"]
+    )
+    if rc != 0:
+        return item("journal", "fail", None, p["max_journal_errors"], f"cannot read the journal: {err.strip()}")
+    return journal_verdict(journal_errors(out, since_us), p["max_journal_errors"], p["hours"])
+
+
+def check_certificate(module: AnsibleModule, interfaces: str) -> dict:
+    """Days left on the certificate Postfix serves over STARTTLS."""
+    p = module.params
+    address = probe_address(interfaces)
+    try:
+        der = served_certificate(module, address, p["smtp_port"])
+        openssl = module.get_bin_path("openssl", required=True)
+        rc, out, err = run(
+            module, [openssl, "x509", "-inform", "DER", "-noout", "-enddate", "-subject"], data=der, binary_data=True
+        )
+        if rc != 0:
+            raise ValueError(err.strip())
+        subject = next((line.split("=", 1)[1].strip() for line in out.splitlines() if line.startswith("subject")), "")
+        return certificate_verdict(
+            parse_enddate(out.splitlines()[0]), datetime.now(timezone.utc), p["min_certificate_days"], subject
+        )
+    except (OSError, smtplib.SMTPException, ValueError) as exc:
+        message = f"cannot read the certificate served on {address}:{p['smtp_port']}: {exc}"
+        return item("certificate", "fail", None, p["min_certificate_days"], message)
+
+
+def check_bans(module: AnsibleModule) -> dict:
+    client = module.get_bin_path("fail2ban-client")
+    counts = None
+    if client:
+        rc, out, _err = run(module, [client, "status"])
+        if rc == 0:
+            per_jail = {jail: run(module, [client, "status", jail])[1] for jail in jail_names(out)}
+            counts = parse_fail2ban_status(out, per_jail)
+    return bans_verdict(counts, module.params["max_bans"])
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -115,64 +167,13 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    p = module.params
-    postconf = module.get_bin_path("postconf", required=True)
-    _rc, out, _err = run(module, [postconf, "-x", "-h", "queue_directory", "inet_interfaces"])
-    queue_dir, interfaces = (out.splitlines() + ["/var/spool/postfix", "all"])[:2]
-    results = [queue_verdict(queue_size(queue_dir), p["max_queue"])]
-
-    since_us = int((time.time() - p["hours"] * 3600) * 1_000_000)
-    journalctl = module.get_bin_path("journalctl", required=True)
-    rc, out, err = run(
-        module, [journalctl, "--no-pager", "-q", "-o", "json", "--since", f"@{since_us // 1_000_000}", "-p", "err"]
-    )
-    if rc != 0:
-        results.append(
-            item("journal", "fail", None, p["max_journal_errors"], f"cannot read the journal: {err.strip()}")
-        )
-    else:
-        results.append(journal_verdict(journal_errors(out, since_us), p["max_journal_errors"], p["hours"]))
-
-    certificate_days = None
-    address = probe_address(interfaces)
-    try:
-        der = served_certificate(module, address, p["smtp_port"])
-        openssl = module.get_bin_path("openssl", required=True)
-        rc, out, err = run(
-            module, [openssl, "x509", "-inform", "DER", "-noout", "-enddate", "-subject"], data=der, binary_data=True
-        )
-        if rc != 0:
-            raise ValueError(err.strip())
-        subject = next((line.split("=", 1)[1].strip() for line in out.splitlines() if line.startswith("subject")), "")
-        verdict = certificate_verdict(
-            parse_enddate(out.splitlines()[0]), datetime.now(timezone.utc), p["min_certificate_days"], subject
-        )
-        certificate_days = verdict["value"]
-        results.append(verdict)
-    except (OSError, smtplib.SMTPException, ValueError) as exc:
-        results.append(
-            item(
-                "certificate",
-                "fail",
-                None,
-                p["min_certificate_days"],
-                f"cannot read the certificate served on {address}:{p['smtp_port']}: {exc}",
-            )
-        )
-
-    client = module.get_bin_path("fail2ban-client")
-    counts = None
-    if client:
-        rc, out, _err = run(module, [client, "status"])
-        if rc == 0:
-            per_jail = {jail: run(module, [client, "status", jail])[1] for jail in jail_names(out)}
-            counts = parse_fail2ban_status(out, per_jail)
-    results.append(bans_verdict(counts, p["max_bans"]))
-
-    failed = [r for r in results if r["status"] == "fail"]
+    queue, interfaces = check_queue(module)
+    certificate = check_certificate(module, interfaces)
+    results = [queue, check_journal(module), certificate, check_bans(module)]
     outcome = {"changed": False, "results": results}
-    if certificate_days is not None:
-        outcome["certificate_days"] = certificate_days
+    if certificate["value"] is not None:  # None: the certificate could not be read
+        outcome["certificate_days"] = certificate["value"]
+    failed = [r for r in results if r["status"] == "fail"]
     if failed:
         module.fail_json(
             msg="mail host checklist failed: " + "; ".join(f"{r['check']}: {r['message']}" for r in failed), **outcome

@@ -121,6 +121,51 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._osinfo import (
 )
 
 
+def platform() -> dict[str, str]:
+    release = ""
+    for path in ("/etc/os-release", "/usr/lib/os-release"):
+        if os.path.exists(path):
+            release = read_text(path) or ""
+            break
+    return dict(os_facts(parse_os_release(release)), fqdn=socket.getfqdn())
+
+
+def installed(module: AnsibleModule, names: list[str]) -> dict[str, bool]:
+    """Each package name to whether it is installed, in one dpkg-query or rpm call."""
+    found: set[str] = set()
+    if names:
+        dpkg, rpm = module.get_bin_path("dpkg-query"), module.get_bin_path("rpm")
+        if dpkg:
+            found = installed_from_dpkg(run(module, [dpkg, "-W", "-f", "${Package} ${Status}\n", *names])[1])
+        elif rpm:
+            found = installed_from_rpm(run(module, [rpm, "-q", "--qf", "%{NAME}\n", *names])[1])
+        else:
+            module.fail_json(msg="neither dpkg-query nor rpm found: cannot tell which packages are installed")
+    return {name: name in found for name in names}
+
+
+def unit_states(module: AnsibleModule, units: list[str]) -> dict[str, dict]:
+    systemctl = module.get_bin_path("systemctl") if units else None
+    if not systemctl:
+        return {}
+    # One block per unit, in order, missing units included (is-enabled skips those on stdout).
+    out = run(module, [systemctl, "show", "--property=ActiveState,UnitFileState", *units])[1]
+    return dict(zip(units, parse_systemctl_show(out)))
+
+
+def certificates(module: AnsibleModule, paths: list[str]) -> dict[str, dict]:
+    openssl = module.get_bin_path("openssl") if paths else None
+    described = {}
+    for path in paths:
+        if not os.path.exists(path) or not openssl:
+            described[path] = {"exists": False}
+            continue
+        argv = [openssl, "x509", "-in", path, "-noout", "-serial", "-enddate", "-ext", "subjectAltName", "-text"]
+        rc, out, _err = run(module, argv)
+        described[path] = parse_x509_text(out) if rc == 0 else {"exists": True, "error": "unreadable"}
+    return described
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -132,59 +177,22 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    release = ""
-    for path in ("/etc/os-release", "/usr/lib/os-release"):
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as handle:
-                release = handle.read()
-            break
-    facts = os_facts(parse_os_release(release))
-    facts["fqdn"] = socket.getfqdn()
-
-    names = module.params["packages"]
-    installed: set[str] = set()
-    if names:
-        dpkg = module.get_bin_path("dpkg-query")
-        rpm = module.get_bin_path("rpm")
-        if dpkg:
-            _rc, out, _err = run(module, [dpkg, "-W", "-f", "${Package} ${Status}\n", *names])
-            installed = installed_from_dpkg(out)
-        elif rpm:
-            _rc, out, _err = run(module, [rpm, "-q", "--qf", "%{NAME}\n", *names])
-            installed = installed_from_rpm(out)
-        else:
-            module.fail_json(msg="neither dpkg-query nor rpm found: cannot tell which packages are installed")
-    packages = {name: name in installed for name in names}
-    services = {}
-    units = module.params["services"]
-    systemctl = module.get_bin_path("systemctl") if units else None
-    if systemctl:
-        # One block per unit, in order, missing units included (is-enabled skips those on stdout).
-        _rc, out, _err = run(module, [systemctl, "show", "--property=ActiveState,UnitFileState", *units])
-        services = dict(zip(units, parse_systemctl_show(out)))
-    certificates = {}
-    openssl = module.get_bin_path("openssl") if module.params["x509"] else None
-    for path in module.params["x509"]:
-        if not os.path.exists(path) or not openssl:
-            certificates[path] = {"exists": False}
-            continue
-        rc, out, _err = run(
-            module, [openssl, "x509", "-in", path, "-noout", "-serial", "-enddate", "-ext", "subjectAltName", "-text"]
-        )
-        certificates[path] = parse_x509_text(out) if rc == 0 else {"exists": True, "error": "unreadable"}
-    repos = module.params["repos"]
-    enabled = (
-        enabled_repos([read_text(p) or "" for p in sorted(glob.glob("/etc/yum.repos.d/*.repo"))]) if repos else set()
+    p = module.params
+    packages = installed(module, p["packages"])
+    repos = (
+        enabled_repos([read_text(f) or "" for f in sorted(glob.glob("/etc/yum.repos.d/*.repo"))])
+        if p["repos"]
+        else set()
     )
     module.exit_json(
         changed=False,
-        enabled_repos=[r for r in repos if r in enabled],
-        x509=certificates,
-        ansible_facts=facts,
+        ansible_facts=platform(),
         packages=packages,
-        missing_packages=[n for n in names if not packages[n]],
-        paths={p: os.path.exists(p) for p in module.params["paths"]},
-        services=services,
+        missing_packages=[n for n in p["packages"] if not packages[n]],
+        paths={path: os.path.exists(path) for path in p["paths"]},
+        services=unit_states(module, p["services"]),
+        x509=certificates(module, p["x509"]),
+        enabled_repos=[r for r in p["repos"] if r in repos],
     )
 
 

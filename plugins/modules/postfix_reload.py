@@ -210,8 +210,56 @@ class Postfix:
         )
         return journal_errors(out, since_us) if rc == 0 else []
 
+    def set_enabled(self, enabled: bool, result: dict) -> None:
+        verb = "enable" if enabled else "disable"
+        rc, out, err = self.run([self.systemctl, verb, self.p["service"]])
+        if rc != 0:
+            self.module.fail_json(
+                msg=f"systemctl {verb} {self.p['service']} failed: {err.strip() or out.strip()}", **result
+            )
+
     def restore(self, rollback_dir: str) -> None:
         _rollback.restore(rollback_dir, self.run)
+
+
+def bring_live(pf: Postfix, action: str, result: dict) -> str | None:
+    """Check, act, probe, read the journal; the first problem, or None when the change is live and sound."""
+    params = pf.module.params
+    since_us = time.time_ns() // 1000
+    problem = None
+    if params["check"]:
+        findings = pf.check()
+        result["findings"] = [f.as_dict() for f in findings]
+        blocking = [f.message for f in findings if f.severity in ("error", "fatal", "panic")]
+        if blocking:
+            problem = "postfix check failed: " + "; ".join(blocking)
+    if problem is None:
+        problem = pf.act(action)
+    if problem is None:
+        problem = pf.probe()
+    time.sleep(params["settle"])
+    result["journal_errors"] = pf.journal(since_us)
+    if problem is None and result["journal_errors"]:
+        problem = "Postfix logged errors after the " + action + ": " + "; ".join(result["journal_errors"][:5])
+    return problem
+
+
+def recover(pf: Postfix, was_running: bool, result: dict) -> str:
+    """Put the previous configuration back and bring it live; what happened, for the failure message."""
+    rollback = pf.module.params["rollback_dir"]
+    if _rollback.has_manifest(rollback):
+        pf.restore(rollback)
+        result["rolled_back"] = True
+        # Restart, not reload: the master keeps throttling a daemon that failed to start
+        # across a reload, so only a restart serves the restored configuration at once.
+        again = pf.act("restart" if pf.running() else "start") or pf.probe()
+        if again is None:
+            return " The previous configuration was restored and is live."
+        return f" The previous configuration was restored, but bringing it live failed too: {again}."
+    if was_running and not pf.running():
+        again = pf.act("start")
+        return " Postfix was started again." if again is None else f" Starting Postfix again failed: {again}."
+    return ""
 
 
 def main() -> None:
@@ -233,70 +281,21 @@ def main() -> None:
     pf = Postfix(module)
     queue_dir = pf.param("queue_directory") or "/var/spool/postfix"
     was_running = pf.running()
-    action = decide_action(was_running, module.params["restart"])
-    if module.params["state"] == "started" and was_running:
-        action = "none"
+    action = (
+        "none"
+        if module.params["state"] == "started" and was_running
+        else decide_action(was_running, module.params["restart"])
+    )
     enable = module.params["enabled"] is not None and pf.is_enabled() != module.params["enabled"]
-    result = {
-        "changed": action != "none" or enable,
-        "action": action,
-        "enabled_changed": enable,
-        "queue_before": queue_size(queue_dir),
-        "journal_errors": [],
-        "findings": [],
-        "rolled_back": False,
-    }
-    if module.check_mode or not result["changed"]:
-        result["queue_after"] = result["queue_before"]
-        module.exit_json(**result)
-    if enable:
-        verb = "enable" if module.params["enabled"] else "disable"
-        rc, out, err = pf.run([pf.systemctl, verb, module.params["service"]])
-        if rc != 0:
-            module.fail_json(
-                msg=f"systemctl {verb} {module.params['service']} failed: {err.strip() or out.strip()}", **result
-            )
-    if action == "none":
-        result["queue_after"] = result["queue_before"]
-        module.exit_json(**result)
-
-    since_us = time.time_ns() // 1000
-    problem = None
-    if module.params["check"]:
-        findings = pf.check()
-        result["findings"] = [f.as_dict() for f in findings]
-        blocking = [f.message for f in findings if f.severity in ("error", "fatal", "panic")]
-        if blocking:
-            problem = "postfix check failed: " + "; ".join(blocking)
-    if problem is None:
-        problem = pf.act(action)
-    if problem is None:
-        problem = pf.probe()
-    time.sleep(module.params["settle"])
-    result["journal_errors"] = pf.journal(since_us)
-    if problem is None and result["journal_errors"]:
-        problem = "Postfix logged errors after the " + action + ": " + "; ".join(result["journal_errors"][:5])
-
+    result = {"changed": action != "none" or enable, "action": action, "enabled_changed": enable}
+    result.update(queue_before=queue_size(queue_dir), journal_errors=[], findings=[], rolled_back=False)
+    if enable and not module.check_mode:
+        pf.set_enabled(module.params["enabled"], result)
+    problem = None if module.check_mode or action == "none" else bring_live(pf, action, result)
     if problem is not None:
-        recovery = ""
-        rollback = module.params["rollback_dir"]
-        if _rollback.has_manifest(rollback):
-            pf.restore(rollback)
-            result["rolled_back"] = True
-            # Restart, not reload: the master keeps throttling a daemon that failed to start
-            # across a reload, so only a restart serves the restored configuration at once.
-            again = pf.act("restart" if pf.running() else "start") or pf.probe()
-            recovery = (
-                " The previous configuration was restored and is live."
-                if again is None
-                else f" The previous configuration was restored, but bringing it live failed too: {again}."
-            )
-        elif was_running and not pf.running():
-            again = pf.act("start")
-            recovery = " Postfix was started again." if again is None else f" Starting Postfix again failed: {again}."
+        recovery = recover(pf, was_running, result)
         result["queue_after"] = queue_size(queue_dir)
         module.fail_json(msg=problem + recovery, **result)
-
     result["queue_after"] = queue_size(queue_dir)
     module.exit_json(**result)
 
