@@ -10,6 +10,8 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._dns_answer impor
 from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import unbracket
 
 MIN_BITS = 2048
+# Larger keys take minutes to generate and do not fit a DNS TXT record comfortably.
+MAX_BITS = 8192
 HEADER = "# Managed by Ansible (mailops.mailhost.opendkim); do not edit.\n"
 
 
@@ -28,6 +30,22 @@ def bits_from_openssl_text(text: str) -> int:
     if not match:
         raise ValueError("not an RSA private key")
     return int(match.group(1))
+
+
+def key_kind(text: str) -> tuple[str, int]:
+    """(kind, bits) from 'openssl pkey -noout -text': rsa, rsa-pss, ec, ed25519, ed448 or unknown."""
+    first = text.lstrip().split("\n", 1)[0]
+    if "ED25519" in first or "ED448" in first:
+        return first.split()[0].lower(), 0
+    try:
+        bits = bits_from_openssl_text(text)
+    except ValueError:
+        return "unknown", 0
+    if "ASN1 OID" in text or "priv:" in text and "modulus:" not in text:
+        return "ec", bits
+    if "PSS" in text:
+        return "rsa-pss", bits
+    return ("rsa", bits) if "modulus:" in text else ("unknown", bits)
 
 
 def record(domain: str, selector: str, public_key: str, bits: int, signing: bool) -> dict:

@@ -15,3 +15,52 @@ def run(module, argv: list[str], **kwargs) -> tuple[int, str, str]:
 def words(out: str, err: str) -> str:
     """What a failed command said, for a failure message: its stderr, else its stdout."""
     return (err or "").strip() or (out or "").strip()
+
+
+def run_with_tty_stderr(argv: list[str], timeout: float = 120.0) -> tuple[int, str, str]:
+    """Run argv with its stderr on a pseudo-terminal; (rc, stdout, stderr).
+
+    postfix(1) and its postfix-script report problems on stderr only when stderr is a terminal
+    (otherwise to syslog alone), so ``postfix check`` run through pipes fails with "exited 1" and
+    no words. A pseudo-terminal carries Postfix's own words into the failure message. Used for
+    those commands only; everything else goes through ``run`` (module.run_command).
+    """
+    import os
+    import select
+    import subprocess
+    import time
+
+    master, slave = os.openpty()
+    env = dict(os.environ, **C_LOCALE)
+    try:
+        proc = subprocess.Popen(  # noqa: S603 - argv list, never a shell
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, env=env, close_fds=True
+        )
+    except OSError as exc:
+        os.close(master)
+        os.close(slave)
+        return 127, "", str(exc)
+    os.close(slave)
+    out, err = b"", b""
+    streams = {proc.stdout.fileno(): "out", master: "err"}
+    deadline = time.monotonic() + timeout
+    while streams and time.monotonic() < deadline:
+        ready, _w, _x = select.select(list(streams), [], [], 0.5)
+        for fd in ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # the terminal's other end closed (EIO)
+                chunk = b""
+            if not chunk:
+                del streams[fd]
+            elif streams[fd] == "out":
+                out += chunk
+            else:
+                err += chunk
+    if streams:
+        proc.kill()
+    rc = proc.wait()
+    os.close(master)
+    proc.stdout.close()
+    decode = lambda data: data.decode("utf-8", "replace").replace("\r\n", "\n")  # noqa: E731
+    return rc, decode(out), decode(err)

@@ -8,7 +8,10 @@ Nothing here runs a command or touches a file, so all of it is unit tested direc
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from ansible_collections.mailops.mailhost.plugins.module_utils._cf_lines import logical_lines
+from ansible_collections.mailops.mailhost.plugins.module_utils._master_cf import MasterService, listeners, parse_master_cf
 
 # Parameters that "postfix reload" does not apply: the master daemon must be restarted.
 RESTART_PARAMS = frozenset(
@@ -51,21 +54,6 @@ class Finding:
 
     def as_dict(self) -> dict[str, str]:
         return {"severity": self.severity, "message": self.message, "program": self.program}
-
-
-@dataclass
-class MasterService:
-    """One service entry of master.cf."""
-
-    name: str
-    type: str
-    command: str
-    fields: list[str] = field(default_factory=list)
-    options: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def key(self) -> str:
-        return f"{self.name}/{self.type}"
 
 
 def render_table(entries: dict, alias: bool = False, source: str = "") -> str:
@@ -113,31 +101,10 @@ def normalize_value(value: str) -> str:
     return re.sub(r"\s*,\s*", ", ", text).strip(", ").strip()
 
 
-def _logical_lines(text: str) -> list[tuple[int, int, str]]:
-    """Yield (first line index, last line index, joined text) of each parameter."""
-    lines = text.splitlines()
-    result: list[tuple[int, int, str]] = []
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#") or line[0].isspace():
-            i += 1
-            continue
-        start = i
-        parts = [stripped]
-        i += 1
-        while i < len(lines) and lines[i][:1].isspace() and lines[i].strip() and not lines[i].strip().startswith("#"):
-            parts.append(lines[i].strip())
-            i += 1
-        result.append((start, i - 1, " ".join(parts)))
-    return result
-
-
 def parse_main_cf(text: str) -> dict[str, str]:
     """Parameters of a main.cf text, last definition wins (as in Postfix)."""
     params: dict[str, str] = {}
-    for _start, _end, logical in _logical_lines(text):
+    for _start, _end, logical in logical_lines(text):
         name, sep, value = logical.partition("=")
         if sep:
             params[name.strip()] = value.strip()
@@ -170,7 +137,7 @@ def edit_main_cf(
     replace: dict[int, list[str]] = {}
     drop: set[int] = set()
     seen: set[str] = set()
-    logical = _logical_lines(text)
+    logical = logical_lines(text)
     last_index = {}
     for idx, (_s, _e, joined) in enumerate(logical):
         last_index[joined.partition("=")[0].strip()] = idx
@@ -229,36 +196,6 @@ def parse_findings(text: str) -> list[Finding]:
         seen.add(key)
         findings.append(Finding(match.group("severity"), match.group("message"), program))
     return findings
-
-
-def parse_master_cf(text: str) -> list[MasterService]:
-    """Service entries of master.cf (continuation lines joined, -o options collected)."""
-    services: list[MasterService] = []
-    for _start, _end, logical in _logical_lines(text):
-        fields = logical.split()
-        if len(fields) < 8:
-            raise ValueError(f"master.cf entry has fewer than 8 fields: {logical!r}")
-        command = fields[7:]
-        options: dict[str, str] = {}
-        i = 1
-        while i < len(command):
-            if command[i] == "-o" and i + 1 < len(command):
-                key, _sep, value = command[i + 1].partition("=")
-                options[key] = value
-                i += 2
-            elif command[i].startswith("-o") and len(command[i]) > 2:
-                key, _sep, value = command[i][2:].partition("=")
-                options[key] = value
-                i += 1
-            else:
-                i += 1
-        services.append(MasterService(fields[0], fields[1], command[0], fields[:7], options))
-    return services
-
-
-def listeners(services: list[MasterService]) -> set[str]:
-    """The network listeners (inet services) a master.cf opens."""
-    return {s.name for s in services if s.type == "inet"}
 
 
 def restart_required(changed: list[str], old_master: str | None, new_master: str | None) -> bool:

@@ -24,6 +24,45 @@ def decide_action(running: bool, restart: bool) -> str:
     return "restart" if restart else "reload"
 
 
+def parse_cursor(text: str) -> str:
+    """The cursor from ``journalctl -n 0 --show-cursor`` ('-- cursor: s=...'), or ''."""
+    match = re.search(r"^-- cursor: (\S+)", text, re.MULTILINE)
+    return match.group(1) if match else ""
+
+
+def journal_entries(lines: str) -> list[tuple[str, int, str]]:
+    """(identifier, priority, message) of the Postfix entries in ``journalctl -o json`` output."""
+    entries = []
+    for raw in lines.splitlines():
+        text = raw.strip()
+        if not text.startswith("{"):
+            continue
+        try:
+            entry = json.loads(text)
+            priority = int(entry.get("PRIORITY", 6))
+        except (TypeError, ValueError):
+            continue
+        ident = str(entry.get("SYSLOG_IDENTIFIER", ""))
+        if not ident.startswith("postfix"):  # postfix, postfix/smtpd, postfix/submission/smtpd, ...
+            continue
+        message = entry.get("MESSAGE", "")
+        if isinstance(message, list):  # journald gives bytes as a list of ints
+            message = bytes(message).decode("utf-8", "replace")
+        entries.append((ident, priority, str(message)))
+    return entries
+
+
+def errors_in(entries: list[tuple[str, int, str]]) -> list[str]:
+    """The error, fatal and panic lines among the entries."""
+    return [f"{i}: {m}" for i, p, m in entries if p <= ERROR_PRIORITY or _SEVERITY_RE.search(m)]
+
+
+def went_live(entries: list[tuple[str, int, str]], action: str) -> bool:
+    """Whether master logged that the action is done: 'reload -- version' or 'daemon started -- version'."""
+    wanted = "reload -- version" if action == "reload" else "daemon started -- version"
+    return any(i.endswith("/master") and wanted in m for i, _p, m in entries)
+
+
 def journal_errors(lines: str, since_us: int) -> list[str]:
     """Postfix error/fatal/panic messages in ``journalctl -o json`` output, logged at or after ``since_us``."""
     found: list[str] = []

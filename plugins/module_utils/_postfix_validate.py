@@ -9,16 +9,17 @@ the pure functions in ``_postconf`` and ``_policy``.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 
-from ansible_collections.mailops.mailhost.plugins.module_utils._host import run, words
+from ansible_collections.mailops.mailhost.plugins.module_utils._host import run, run_with_tty_stderr, words
 from ansible_collections.mailops.mailhost.plugins.module_utils._policy import violations
+from ansible_collections.mailops.mailhost.plugins.module_utils._master_cf import master_problems, parse_master_cf
 from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import (
     Finding,
     missing_references,
     parse_findings,
     parse_main_cf,
-    parse_master_cf,
     parse_version,
     version_problems,
 )
@@ -43,7 +44,7 @@ class Validation:
 def postfix_check(module, config_dir: str) -> list[Finding]:
     """``postfix check`` on a configuration directory, as findings; a failure always carries Postfix's words."""
     argv = [module.get_bin_path("postfix", required=True), "-c", config_dir, "check"]
-    rc, out, err = run(module, argv)
+    rc, out, err = run_with_tty_stderr(argv)
     findings = parse_findings(err + "\n" + out)
     if rc != 0 and not any(f.severity in BLOCKING for f in findings):
         findings.append(Finding("fatal", f"postfix check exited {rc}: {words(out, err) or 'no message'}", "postfix"))
@@ -91,11 +92,16 @@ def validate_dir(
     if master_text is None:
         with open(os.path.join(config_dir, "master.cf"), encoding="utf-8") as handle:
             master_text = handle.read()
+    rc, out, _err = run(module, [postconf, "-c", config_dir, "-d"])
+    known = {line.partition("=")[0].strip() for line in out.splitlines()} if rc == 0 else None
+    if known is not None:
+        known |= set(result.params) | set(re.findall(r"\$\{?(\w+)", " ".join(result.params.values())))
+    for problem in master_problems(master_text, known):
+        result.add("error", problem)
     try:
         services = parse_master_cf(master_text)
-    except ValueError as exc:
-        result.add("fatal", f"master.cf: {exc}")
-        services = []
+    except ValueError:
+        services = []  # reported by master_problems
 
     for problem in missing_references(result.params, services, os.path.exists, pending):
         result.add("error", problem)

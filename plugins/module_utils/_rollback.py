@@ -1,12 +1,23 @@
 # Copyright: mailops.mailhost contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The rollback generation: the previous files of a Postfix change, written by postconf and restored
-by postfix_reload.
+"""Rollback generations and the pending mark: what was live before a change, and whether it is live now.
 
-A generation is a directory holding a copy of every file the change replaces and a manifest
-(``manifest.json``), a list of entries ``{"path", "backup", "compile"}``: ``backup`` is the copy
-(None when the file did not exist before, so that a rollback removes it), ``compile`` the argv
-that rebuilds the file's indexed table after it is put back.
+A *generation* is a directory under a component's backup directory (for Postfix
+``/var/lib/mailops-mailhost/postfix-rollback``) holding a copy of every file a change replaces
+and a manifest (``manifest.json``)::
+
+    {"files": [{"path", "backup", "compile"}], "after": [argv, ...]}
+
+``backup`` is the copy (None when the file did not exist, so that a rollback removes it),
+``compile`` the argv that rebuilds an indexed table after the file is put back, ``after`` the
+commands that bring the restored files live (``systemctl restart opendkim``); Postfix's own
+restart is done by postfix_reload. Manifests of earlier versions are a bare list of files.
+
+The *pending mark* (``pending.json`` in the backup directory) is written before the first new
+file is written and removed once the change is live and its probes passed, or once it was rolled
+back. While it exists, the files on disk are not known to be live: a run that was killed in
+between finds it, and either brings the files on disk live (when they are what it wants) or
+first puts back the generation it names, the last configuration that was live.
 """
 
 from __future__ import annotations
@@ -17,28 +28,38 @@ import shutil
 import time
 
 MANIFEST = "manifest.json"
+PENDING = "pending.json"
 
 
 def new_generation(backup_dir: str) -> str:
     """A new, empty generation directory (0700) under ``backup_dir``."""
-    path = os.path.join(backup_dir, time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}")
+    os.makedirs(backup_dir, mode=0o700, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{time.time_ns() % 1_000_000:06d}-{os.getpid()}"
+    path = os.path.join(backup_dir, stamp)
     os.makedirs(path, mode=0o700)
     return path
 
 
-def save(generation: str, files: list[str], compile_argv: dict[str, list[str]]) -> list[dict]:
-    """Copy each existing file into the generation and write the manifest; returns the entries."""
+def save(generation: str, files: list[str], compile_argv: dict[str, list[str]], after: list[list[str]] | None = None):
+    """Copy each existing file into the generation and write the manifest last; returns the file entries."""
     entries = []
     for index, path in enumerate(files):
         entry: dict = {"path": path, "backup": None}
-        if os.path.exists(path):
+        if os.path.lexists(path):
             entry["backup"] = os.path.join(generation, f"{index}-{os.path.basename(path)}")
             shutil.copy2(path, entry["backup"])
+            st = os.stat(path)
+            entry["owner"] = [st.st_uid, st.st_gid]
         if path in compile_argv:
             entry["compile"] = compile_argv[path]
         entries.append(entry)
-    with open(os.path.join(generation, MANIFEST), "w", encoding="utf-8") as handle:
-        json.dump(entries, handle, indent=1)
+    manifest = {"files": entries, "after": after or []}
+    tmp = os.path.join(generation, MANIFEST + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(manifest, handle, indent=1)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, os.path.join(generation, MANIFEST))
     return entries
 
 
@@ -46,18 +67,84 @@ def has_manifest(generation: str | None) -> bool:
     return bool(generation) and os.path.isfile(os.path.join(generation, MANIFEST))
 
 
-def load(generation: str) -> list[dict]:
+def load(generation: str) -> dict:
     with open(os.path.join(generation, MANIFEST), encoding="utf-8") as handle:
-        return json.load(handle)
+        data = json.load(handle)
+    return {"files": data, "after": []} if isinstance(data, list) else data
 
 
-def restore(generation: str, run) -> None:
-    """Put every file of the generation back (or remove it when it was new), recompiling tables with ``run``."""
-    for entry in load(generation):
+def files(generation: str) -> list[str]:
+    return [entry["path"] for entry in load(generation)["files"]]
+
+
+def restore(generation: str, run) -> list[str]:
+    """Put every file back (or remove it when it was new), recompile tables; the ``after`` commands to run.
+
+    ``run`` runs an argv. Each file is copied to a temporary name beside it and renamed over the
+    live one, so a reader never sees half a file, and a restore killed halfway can simply be run
+    again.
+    """
+    manifest = load(generation)
+    for entry in manifest["files"]:
+        path = entry["path"]
         if entry.get("backup"):
-            shutil.copy2(entry["backup"], entry["path"])
-        elif os.path.exists(entry["path"]):
-            os.unlink(entry["path"])
+            tmp = os.path.join(os.path.dirname(path), ".mailhost-restore-" + os.path.basename(path))
+            shutil.copy2(entry["backup"], tmp)
+            if entry.get("owner"):
+                os.chown(tmp, *entry["owner"])
+            os.replace(tmp, path)
+        elif os.path.lexists(path):
+            os.unlink(path)
             continue
         if entry.get("compile"):
             run(entry["compile"])
+    return manifest.get("after", [])
+
+
+# --- the pending mark ------------------------------------------------------------------------------
+
+
+def mark_pending(backup_dir: str, generation: str, component: str) -> None:
+    """Before the first new file is written: the files are not known to be live until cleared."""
+    os.makedirs(backup_dir, mode=0o700, exist_ok=True)
+    path = os.path.join(backup_dir, PENDING)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump({"generation": generation, "component": component, "since": time.time()}, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def pending(backup_dir: str) -> str | None:
+    """The generation of an interrupted change (the last live configuration), or None."""
+    try:
+        with open(os.path.join(backup_dir, PENDING), encoding="utf-8") as handle:
+            generation = json.load(handle).get("generation")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return generation if has_manifest(generation) else None
+
+
+def clear_pending(backup_dir: str) -> None:
+    try:
+        os.unlink(os.path.join(backup_dir, PENDING))
+    except FileNotFoundError:
+        pass
+
+
+def prune(backup_dir: str, keep: int, protect: tuple[str, ...] = ()) -> list[str]:
+    """Remove all but the ``keep`` newest generations (never a protected one); the ones removed."""
+    try:
+        names = sorted(n for n in os.listdir(backup_dir) if os.path.isdir(os.path.join(backup_dir, n)))
+    except FileNotFoundError:
+        return []
+    keep_set = set(names[-keep:]) if keep > 0 else set()
+    protected = {os.path.basename(os.path.normpath(p)) for p in protect if p}
+    removed = []
+    for name in names:
+        if name in keep_set or name in protected:
+            continue
+        shutil.rmtree(os.path.join(backup_dir, name), ignore_errors=True)
+        removed.append(os.path.join(backup_dir, name))
+    return removed

@@ -6,17 +6,25 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: dkim_keys
-short_description: DKIM keys and the opendkim tables for several domains and selectors, in one call
+short_description: DKIM keys, the opendkim tables and opendkim.conf for several domains and selectors, in one call
 version_added: 0.1.0
 description:
-  - Makes sure every listed DKIM key exists, generated on the host (RSA, at least 2048 bits) or written from a
-    supplied private key (for example from Ansible Vault, so that a rebuilt host keeps its selector).
-  - Key files are mode 0600, owned by the opendkim user; private key material never appears in the result.
+  - Makes sure every listed DKIM key exists, generated on the host (RSA, 2048 to 8192 bits) or written from a supplied
+    private key (O(private_keys), for example from Ansible Vault, so that a rebuilt host keeps its selector).
+  - Key files are mode 0600, owned by the opendkim user; private key material never appears in the result, the diff,
+    or the host's journal (O(private_keys) is a C(no_log) option, so Ansible's own log of the call leaves it out).
   - Writes the opendkim C(KeyTable) (every key), C(SigningTable) (the selector that signs for each domain) and the
     trusted hosts file, and returns the TXT record to publish for every key.
-  - A key below 2048 bits, asked for or found on disk, is refused.
-  - Optionally writes C(opendkim.conf) too, validated by C(opendkim -n) first, so that one call covers the whole
-    opendkim configuration.
+  - A key below 2048 bits or above 8192, asked for or found on disk, and any key that is not RSA, is refused.
+  - Optionally writes C(opendkim.conf) too, validated by C(opendkim -n) first. Everything is checked before the first
+    file is written (a refused configuration leaves no new key or table behind), and a key is generated into memory
+    under a time limit before it is written.
+  - With O(service), brings the change live itself (restart when C(opendkim.conf) changed, reload otherwise) and checks
+    that opendkim runs and answers on its milter socket; if not, the previous files are put back and opendkim is
+    restarted on them, and the task fails.
+  - "Crash safety: the previous files are kept as a rollback generation (RV(backup)) and a pending mark is written
+    before the first new file; it is cleared once the change is live. A later call that finds the mark brings the
+    files on disk live when they are what it wants, and otherwise first puts the previous files back."
 author:
   - mailops.mailhost contributors (@mailops)
 options:
@@ -27,20 +35,23 @@ options:
     required: true
     suboptions:
       domain:
-        description: Signing domain.
+        description: Signing domain (a domain name).
         type: str
         required: true
       selector:
-        description: DKIM selector.
+        description: DKIM selector (RFC 6376 - dot-separated labels of letters, digits, hyphens and underscores).
         type: str
         required: true
       bits:
-        description: RSA key size for a generated key.
+        description: RSA key size for a generated key, from 2048 to 8192.
         type: int
         default: 2048
-      private_key:
-        description: PEM private key to install instead of generating one.
-        type: str
+  private_keys:
+    description:
+      - PEM private keys to install instead of generating them, by C(DOMAIN/SELECTOR) (each must be listed in O(keys)).
+      - Never logged, shown or returned.
+    type: dict
+    default: {}
   signing:
     description: Domain to the selector that signs its mail. Default is the first key listed for the domain.
     type: dict
@@ -64,13 +75,27 @@ options:
     default: opendkim
   config:
     description:
-      - Complete content for C(opendkim.conf). It is validated with C(opendkim -n) in a temporary file (after the
-        tables are in place) and written only if valid. Left alone when omitted.
+      - Complete content for C(opendkim.conf). It is validated with C(opendkim -n) in a temporary file and written only
+        if valid. Left alone when omitted.
     type: str
   config_path:
     description: Where opendkim.conf lives.
     type: path
     default: /etc/opendkim.conf
+  service:
+    description: The systemd unit of opendkim, to bring the change live and check it; omitted, nothing is restarted.
+    type: str
+  milter_port:
+    description: With O(service), the TCP port on localhost where opendkim must answer after the change.
+    type: int
+  backup_dir:
+    description: Where the previous files of each change are kept (and the pending mark).
+    type: path
+    default: /var/lib/mailops-mailhost/opendkim-rollback
+  keep_generations:
+    description: Rollback generations kept (the newest); older ones are removed after a change went live.
+    type: int
+    default: 10
 extends_documentation_fragment:
   - mailops.mailhost.attributes
 attributes:
@@ -79,7 +104,7 @@ attributes:
     details: Nothing is generated or written; records are returned for the keys that already exist.
   diff_mode:
     support: partial
-    details: Diffs of the tables; never of key material.
+    details: Diffs of the tables and of opendkim.conf; never of key material.
 """
 
 EXAMPLES = r"""
@@ -88,9 +113,13 @@ EXAMPLES = r"""
     keys:
       - {domain: example.com, selector: mail2025}
       - {domain: example.com, selector: mail2026}
-      - {domain: example.org, selector: mail2026, private_key: "{{ vault_dkim_example_org }}"}
+      - {domain: example.org, selector: mail2026}
+    private_keys:
+      example.org/mail2026: "{{ vault_dkim_example_org }}"
     signing:
       example.com: mail2025
+    service: opendkim
+    milter_port: 8891
   register: __opendkim_keys
 """
 
@@ -122,18 +151,36 @@ changed_keys:
   returned: always
   type: list
   elements: str
+changed_tables:
+  description: The tables written (KeyTable, SigningTable, TrustedHosts).
+  returned: always
+  type: list
+  elements: str
+backup:
+  description: The rollback generation holding the previous files of this change (empty when nothing changed).
+  returned: always
+  type: str
+action:
+  description: What was done to O(service) (V(restart), V(reload) or V(none)).
+  returned: always
+  type: str
 """
 
 import grp
+import ipaddress
 import os
 import pwd
+import socket
 import tempfile
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mailops.mailhost.plugins.module_utils import _rollback
 from ansible_collections.mailops.mailhost.plugins.module_utils._dkim import (
+    MAX_BITS,
     MIN_BITS,
-    bits_from_openssl_text,
+    key_kind,
     key_path,
     key_table,
     pem_body,
@@ -144,14 +191,22 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._dkim import (
 )
 from ansible_collections.mailops.mailhost.plugins.module_utils._files import file_diff, read_text, write_atomic
 from ansible_collections.mailops.mailhost.plugins.module_utils._host import run, words
+from ansible_collections.mailops.mailhost.plugins.module_utils._names import (
+    hostname_problem,
+    selector_problem,
+    single_line_problem,
+)
+
+KEYGEN_SECONDS = 120
 
 
 class Opendkim:
-    """openssl and opendkim on the host, and files owned by the opendkim user."""
+    """openssl, opendkim and systemd on the host, and files owned by the opendkim user."""
 
     def __init__(self, module: AnsibleModule):
         self.module = module
         self.openssl = module.get_bin_path("openssl", required=True)
+        self.timeout = module.get_bin_path("timeout")
         owner = module.params["owner"]
         try:
             self.uid = pwd.getpwnam(owner).pw_uid
@@ -166,11 +221,25 @@ class Opendkim:
             self.module.fail_json(msg=f"{os.path.basename(argv[0])} failed: {err.strip()}", rc=rc, cmd=argv[:3])
         return out
 
-    def bits(self, pem: str) -> int:
-        return bits_from_openssl_text(self.run([self.openssl, "pkey", "-noout", "-text"], data=pem))
+    def describe(self, pem: str) -> tuple[str, int]:
+        """(kind, bits) of a PEM private key; fails plainly when openssl cannot read it."""
+        rc, out, err = run(self.module, [self.openssl, "pkey", "-noout", "-text", "-passin", "pass:"], data=pem)
+        if rc != 0:
+            return "unreadable", 0
+        return key_kind(out)
 
-    def public(self, path: str) -> str:
-        return pem_body(self.run([self.openssl, "pkey", "-in", path, "-pubout"]))
+    def public(self, pem: str) -> str:
+        return pem_body(self.run([self.openssl, "pkey", "-pubout", "-passin", "pass:"], data=pem))
+
+    def generate(self, bits: int) -> str:
+        argv = [self.openssl, "genpkey", "-algorithm", "RSA", "-pkeyopt", f"rsa_keygen_bits:{bits}"]
+        if self.timeout:
+            argv = [self.timeout, str(KEYGEN_SECONDS), *argv]
+        rc, out, err = run(self.module, argv)
+        if rc != 0:
+            why = f"it took longer than {KEYGEN_SECONDS} s" if rc == 124 else err.strip()
+            self.module.fail_json(msg=f"generating a {bits}-bit RSA key failed ({why}); nothing was written")
+        return out
 
     def write(self, path: str, content: str, mode: int, uid: int | None = None) -> None:
         """Write with mode and owner set before the file appears: a key is never readable by others."""
@@ -180,117 +249,261 @@ class Opendkim:
             os.chown(directory, self.uid, self.gid)
         write_atomic(path, content, mode, self.uid if uid is None else uid, self.gid)
 
-    def generate(self, path: str, bits: int) -> None:
-        pem = self.run([self.openssl, "genpkey", "-algorithm", "RSA", "-pkeyopt", f"rsa_keygen_bits:{bits}"])
-        self.write(path, pem, 0o600)
+    def config_problem(self, content: str, tables: dict[str, str]) -> str | None:
+        """What ``opendkim -n`` says of a candidate configuration, or None when it accepts it.
 
-    def config_problem(self, content: str) -> str | None:
-        """What ``opendkim -n`` says of a candidate configuration, or None when it accepts it."""
+        opendkim opens the tables the configuration names, so the candidate is checked against
+        the candidate tables, staged in a temporary directory that stands in for tables_dir.
+        """
         opendkim = self.module.get_bin_path("opendkim", required=True)
-        fd, candidate = tempfile.mkstemp(prefix="mailhost-opendkim-", suffix=".conf")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
-        try:
+        tables_dir = self.module.params["tables_dir"].rstrip("/") + "/"
+        with tempfile.TemporaryDirectory(prefix="mailhost-opendkim-") as staged:
+            for name, text in tables.items():
+                with open(os.path.join(staged, name), "w", encoding="utf-8") as handle:
+                    handle.write(text)
+            candidate = os.path.join(staged, "opendkim.conf")
+            with open(candidate, "w", encoding="utf-8") as handle:
+                handle.write(content.replace(tables_dir, staged + "/"))
             rc, out, err = run(self.module, [opendkim, "-n", "-x", candidate])
-        finally:
-            os.unlink(candidate)
-        return words(out, err) or f"opendkim -n exited {rc}" if rc != 0 else None
+        return (words(out, err).replace(staged + "/", tables_dir) or f"opendkim -n exited {rc}") if rc != 0 else None
+
+    def bring_live(self, action: str) -> str | None:
+        """Restart or reload the service and wait until it runs and answers; a problem or None."""
+        p = self.module.params
+        systemctl = self.module.get_bin_path("systemctl", required=True)
+        if action == "reload" and run(self.module, [systemctl, "is-active", p["service"]])[1].strip() != "active":
+            action = "restart"  # a stopped service cannot reload
+        rc, out, err = run(self.module, [systemctl, action, p["service"]])
+        if rc != 0:
+            return f"systemctl {action} {p['service']} failed: {err.strip() or out.strip()}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            active = run(self.module, [systemctl, "is-active", p["service"]])[1].strip() == "active"
+            if active and (not p["milter_port"] or answers(p["milter_port"])):
+                return None
+            time.sleep(0.5)
+        state = run(self.module, [systemctl, "is-active", p["service"]])[1].strip()
+        where = f" and answering on localhost:{p['milter_port']}" if p["milter_port"] else ""
+        return f"{p['service']} is not running{where} 30 s after the {action} (systemctl says {state})"
 
 
-def check_arguments(module: AnsibleModule) -> dict[str, str]:
-    """Refuse duplicate or weak keys and unknown signing selectors; the selector that signs per domain."""
+def answers(port: int) -> bool:
+    for host in ("127.0.0.1", "::1"):
+        try:
+            with socket.create_connection((host, port), timeout=2):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+# --- arguments -----------------------------------------------------------------------------------
+
+
+def argument_problems(p: dict) -> list[str]:
+    """Every malformed argument, found before anything on the host is read or written."""
+    problems = []
+    for label in ("key_dir", "tables_dir", "config_path", "backup_dir"):
+        path = p[label]
+        if not os.path.isabs(path) or os.path.normpath(path) != path.rstrip("/"):
+            problems.append(f"{label}: {path!r} must be an absolute path without '..'")
     seen = set()
-    for key in module.params["keys"]:
-        ident = (key["domain"], key["selector"])
-        if ident in seen:
-            module.fail_json(msg=f"keys: {key['domain']}/{key['selector']} is listed twice")
-        seen.add(ident)
-        if key["bits"] < MIN_BITS:
-            module.fail_json(
-                msg=f"keys: {key['domain']}/{key['selector']} asks for a {key['bits']}-bit key; "
-                f"DKIM keys must have at least {MIN_BITS} bits (RFC 8301), so this is refused"
-            )
-    signing, problems = signing_selectors(module.params["keys"], module.params["signing"])
-    if problems:
-        module.fail_json(msg="; ".join(problems))
-    return signing
-
-
-def converge_keys(module: AnsibleModule, host: Opendkim, signing: dict[str, str]) -> tuple[list[str], list[dict]]:
-    """Write supplied keys, generate missing ones, fix their modes; (changed keys, records to publish)."""
-    p = module.params
-    changed, records = [], []
-    for key in p["keys"]:
-        path = key_path(p["key_dir"], key["domain"], key["selector"])
+    for index, key in enumerate(p["keys"]):
+        for name, problem in (
+            ("domain", hostname_problem(key["domain"])),
+            ("selector", selector_problem(key["selector"])),
+        ):
+            if problem:
+                problems.append(f"keys[{index}].{name}: {key[name]!r} {problem}")
         ident = f"{key['domain']}/{key['selector']}"
-        current = read_text(path)
-        if key["private_key"]:
-            wanted = key["private_key"].strip() + "\n"
-            bits = host.bits(wanted)
-            if bits < MIN_BITS:
-                module.fail_json(
-                    msg=f"keys: the private key supplied for {ident} has {bits} bits; at least {MIN_BITS} are required"
-                )
-            if current != wanted:
-                changed.append(ident)
-                if not module.check_mode:
-                    host.write(path, wanted, 0o600)
-        elif current is None:
-            changed.append(ident)
-            if not module.check_mode:
-                host.generate(path, key["bits"])
-        if not os.path.exists(path):
-            continue  # check mode: the key does not exist yet
-        bits = host.bits(read_text(path))
-        if bits < MIN_BITS:
-            module.fail_json(msg=f"{path} holds a {bits}-bit key; at least {MIN_BITS} are required: replace it")
-        st = os.stat(path)
-        if (st.st_mode & 0o777) != 0o600 or st.st_uid != host.uid:
-            changed.append(f"{ident} (permissions)")
-            if not module.check_mode:
-                os.chmod(path, 0o600)
-                os.chown(path, host.uid, host.gid)
-        records.append(
-            record(key["domain"], key["selector"], host.public(path), bits, signing[key["domain"]] == key["selector"])
-        )
-    return changed, records
+        if ident in seen:
+            problems.append(f"keys: {ident} is listed twice")
+        seen.add(ident)
+        if not MIN_BITS <= key["bits"] <= MAX_BITS:
+            problems.append(
+                f"keys[{index}].bits: {key['bits']} is refused; DKIM keys have {MIN_BITS} (RFC 8301) to {MAX_BITS} bits"
+            )
+    for ident, pem in p["private_keys"].items():
+        if ident not in seen:
+            problems.append(f"private_keys: {ident!r} names no key of keys (use DOMAIN/SELECTOR)")
+        elif not isinstance(pem, str) or "\x00" in pem or "PRIVATE KEY-----" not in pem:
+            problems.append(f"private_keys: the value for {ident} is not a PEM private key")
+    for domain, selector in p["signing"].items():
+        problem = single_line_problem(str(domain)) or single_line_problem(str(selector))
+        if problem:
+            problems.append(f"signing: {str(domain)!r}: {problem}")
+    for index, host in enumerate(p["trusted_hosts"]):
+        problem = single_line_problem(host) or trusted_host_problem(host)
+        if problem:
+            problems.append(f"trusted_hosts[{index}]: {host!r} {problem}")
+    if p["config"] is not None and "\x00" in p["config"]:
+        problems.append("config: must not contain a NUL byte")
+    if p["milter_port"] is not None and not 0 < p["milter_port"] < 65536:
+        problems.append(f"milter_port: {p['milter_port']} is not a TCP port")
+    if p["keep_generations"] < 1:
+        problems.append(f"keep_generations: {p['keep_generations']} must be at least 1")
+    return problems
 
 
-def converge_tables(module: AnsibleModule, host: Opendkim, signing: dict[str, str], diffs: list) -> list[str]:
-    """KeyTable, SigningTable and TrustedHosts; the names of those that changed."""
+def trusted_host_problem(host: str) -> str | None:
+    value = host.strip("[]").replace("]/", "/")
+    try:
+        net = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return None if not hostname_problem(value, require_dot=False) else "is not an address, a network or a host name"
+    if net.prefixlen == 0:
+        return "would have mail from every address on the Internet signed"
+    return None
+
+
+# --- the steps -----------------------------------------------------------------------------------
+
+
+class Plan:
+    """Every file of the change, with its content, computed before anything is written."""
+
+    def __init__(self):
+        self.writes: list[tuple[str, str, int, int | None]] = []  # path, content, mode, uid (None: opendkim)
+        self.changed_keys: list[str] = []
+        self.changed_tables: list[str] = []
+        self.config_changed = False
+        self.diffs: list[dict] = []
+        self.records: list[dict] = []
+        self.after_interruption = False  # the live state is unknown: restart, whatever changed
+
+    def __bool__(self) -> bool:
+        return bool(self.writes) or bool(self.changed_keys)
+
+
+def plan_keys(module: AnsibleModule, host: Opendkim, signing: dict[str, str], plan: Plan) -> None:
+    """Supplied keys to write, missing ones to generate (in memory), modes to fix; the records."""
     p = module.params
-    tables = {
+    for key in p["keys"]:
+        ident = f"{key['domain']}/{key['selector']}"
+        path = key_path(p["key_dir"], key["domain"], key["selector"])
+        current = read_text(path)
+        supplied = p["private_keys"].get(ident)
+        wanted = None
+        if supplied:
+            wanted = supplied.strip() + "\n"
+            check_key(module, host, wanted, f"the private key supplied for {ident}")
+        elif current is None and not module.check_mode:
+            wanted = host.generate(key["bits"])
+        elif current is None:
+            plan.changed_keys.append(ident)
+            continue  # check mode: the key does not exist yet, nor its record
+        if wanted is not None and wanted != current:
+            plan.changed_keys.append(ident)
+            plan.writes.append((path, wanted, 0o600, None))
+        pem = wanted if wanted is not None else current
+        if wanted is None:
+            check_key(module, host, pem, path)
+            st = os.stat(path)
+            if (st.st_mode & 0o777) != 0o600 or st.st_uid != host.uid:
+                plan.changed_keys.append(f"{ident} (permissions)")
+                plan.writes.append((path, pem, 0o600, None))
+        bits = host.describe(pem)[1]
+        plan.records.append(
+            record(key["domain"], key["selector"], host.public(pem), bits, signing[key["domain"]] == key["selector"])
+        )
+
+
+def check_key(module: AnsibleModule, host: Opendkim, pem: str, what: str) -> None:
+    kind, bits = host.describe(pem)
+    if kind != "rsa":
+        module.fail_json(
+            msg=f"{what} is {'not readable as a private key' if kind == 'unreadable' else 'a ' + kind + ' key'}; DKIM keys here are RSA (RFC 8301); nothing was written"
+        )
+    if not MIN_BITS <= bits <= MAX_BITS:
+        module.fail_json(msg=f"{what} has {bits} bits; {MIN_BITS} to {MAX_BITS} are required; nothing was written")
+
+
+def tables_for(module: AnsibleModule, signing: dict[str, str]) -> dict[str, str]:
+    p = module.params
+    return {
         "KeyTable": key_table(p["keys"], p["key_dir"]),
         "SigningTable": signing_table(signing),
         "TrustedHosts": trusted_hosts(p["trusted_hosts"]),
     }
-    changed = []
-    for name, content in tables.items():
+
+
+def plan_tables(module: AnsibleModule, signing: dict[str, str], plan: Plan) -> None:
+    p = module.params
+    for name, content in tables_for(module, signing).items():
         path = os.path.join(p["tables_dir"], name)
         before = read_text(path)
         if before != content:
-            changed.append(name)
-            diffs.append(file_diff(path, before, content))
-            if not module.check_mode:
-                host.write(path, content, 0o640)
-    return changed
+            plan.changed_tables.append(name)
+            plan.diffs.append(file_diff(path, before, content))
+            plan.writes.append((path, content, 0o640, None))
 
 
-def converge_config(module: AnsibleModule, host: Opendkim, diffs: list) -> bool:
-    """opendkim.conf, validated by ``opendkim -n`` before it is written; whether it changed."""
+def plan_config(module: AnsibleModule, host: Opendkim, signing: dict[str, str], plan: Plan) -> None:
+    """opendkim.conf, validated by ``opendkim -n`` before anything is written."""
     p = module.params
     if p["config"] is None:
-        return False
+        return
     content = p["config"] if p["config"].endswith("\n") else p["config"] + "\n"
     before = read_text(p["config_path"])
     if before == content:
-        return False
-    diffs.append(file_diff(p["config_path"], before, content))
-    problem = host.config_problem(content)
+        return
+    plan.diffs.append(file_diff(p["config_path"], before, content))
+    problem = host.config_problem(content, tables_for(module, signing))
     if problem:
-        module.fail_json(msg=f"the new opendkim.conf is invalid, nothing was changed in it: {problem}")
-    if not module.check_mode:
-        host.write(p["config_path"], content, 0o640, uid=0)
+        module.fail_json(msg=f"the new opendkim.conf is invalid, nothing was written: {problem}")
+    plan.config_changed = True
+    plan.writes.append((p["config_path"], content, 0o640, 0))
+
+
+def apply(module: AnsibleModule, host: Opendkim, plan: Plan, result: dict) -> None:
+    """Keep the previous files, mark the change pending, write, bring it live; roll back on failure."""
+    p = module.params
+    generation = _rollback.new_generation(p["backup_dir"])
+    after = [[module.get_bin_path("systemctl", required=True), "restart", p["service"]]] if p["service"] else []
+    _rollback.save(generation, [path for path, _c, _m, _u in plan.writes], {}, after)
+    _rollback.mark_pending(p["backup_dir"], generation, "opendkim")
+    result["backup"] = generation
+    try:
+        for path, content, mode, uid in plan.writes:
+            host.write(path, content, mode, uid)
+    except OSError as exc:
+        _rollback.restore(generation, lambda argv: None)
+        _rollback.clear_pending(p["backup_dir"])
+        module.fail_json(msg=f"writing the opendkim files failed ({exc}); the previous files were put back", **result)
+    action = "restart" if plan.config_changed or plan.after_interruption else "reload"
+    go_live(module, host, generation, action, result)
+
+
+def go_live(module: AnsibleModule, host: Opendkim, generation: str, action: str, result: dict) -> None:
+    p = module.params
+    if p["service"]:
+        result["action"] = action
+        problem = host.bring_live(action)
+        if problem:
+            _rollback.restore(generation, lambda argv: None)
+            again = host.bring_live("restart")
+            if again is None:
+                _rollback.clear_pending(p["backup_dir"])
+            state = "restored and live again" if again is None else f"restored, but opendkim did not come back: {again}"
+            module.fail_json(
+                msg=f"the opendkim change did not come live: {problem}. The previous files were {state}.", **result
+            )
+    _rollback.clear_pending(p["backup_dir"])
+    _rollback.prune(p["backup_dir"], p["keep_generations"], protect=(generation,))
+
+
+def recover_interrupted(module: AnsibleModule, host: Opendkim, plan: Plan, result: dict) -> bool:
+    """A pending mark from a killed run: bring the files live (they are what this run wants), or put the
+    last live ones back first. Whether the caller must plan again."""
+    last_live = _rollback.pending(module.params["backup_dir"])
+    if not last_live or module.check_mode:
+        return False
+    if not plan:
+        result.update(changed=True, backup=last_live)
+        go_live(module, host, last_live, "restart", result)
+        return False
+    _rollback.restore(last_live, lambda argv: None)
+    _rollback.clear_pending(module.params["backup_dir"])
     return True
 
 
@@ -301,14 +514,13 @@ def main() -> None:
                 "type": "list",
                 "elements": "dict",
                 "required": True,
-                "no_log": False,
                 "options": {
                     "domain": {"type": "str", "required": True},
                     "selector": {"type": "str", "required": True},
                     "bits": {"type": "int", "default": MIN_BITS},
-                    "private_key": {"type": "str", "no_log": True},
                 },
             },
+            "private_keys": {"type": "dict", "default": {}, "no_log": True},
             "signing": {"type": "dict", "default": {}},
             "trusted_hosts": {"type": "list", "elements": "str", "default": ["127.0.0.1", "::1"]},
             "key_dir": {"type": "path", "default": "/etc/opendkim/keys"},
@@ -316,25 +528,40 @@ def main() -> None:
             "owner": {"type": "str", "default": "opendkim"},
             "config": {"type": "str"},
             "config_path": {"type": "path", "default": "/etc/opendkim.conf"},
+            "service": {"type": "str"},
+            "milter_port": {"type": "int"},
+            "backup_dir": {"type": "path", "default": "/var/lib/mailops-mailhost/opendkim-rollback"},
+            "keep_generations": {"type": "int", "default": 10},
         },
         supports_check_mode=True,
     )
-    signing = check_arguments(module)
+    problems = argument_problems(module.params)
+    signing, signing_problems = signing_selectors(module.params["keys"], module.params["signing"])
+    if problems or signing_problems:
+        module.fail_json(msg="invalid arguments, nothing was written: " + "; ".join(problems + signing_problems))
     host = Opendkim(module)
-    diffs: list[dict] = []
-    changed_keys, records = converge_keys(module, host, signing)
-    changed_tables = converge_tables(module, host, signing, diffs)
-    config_changed = converge_config(module, host, diffs)
-    result = {
-        "changed": bool(changed_keys or changed_tables or config_changed),
-        "config_changed": config_changed,
-        "changed_keys": changed_keys,
-        "changed_tables": changed_tables,
-        "records": records,
-        "signing": signing,
-    }
+    result = {"changed": False, "backup": "", "action": "none", "signing": signing}
+    interrupted = False
+    for _attempt in range(2):
+        plan = Plan()
+        plan.after_interruption = interrupted
+        plan_config(module, host, signing, plan)
+        plan_keys(module, host, signing, plan)
+        plan_tables(module, signing, plan)
+        if interrupted or not recover_interrupted(module, host, plan, result):
+            break
+        interrupted = True
+    result.update(
+        changed=result["changed"] or bool(plan),
+        config_changed=plan.config_changed,
+        changed_keys=plan.changed_keys,
+        changed_tables=plan.changed_tables,
+        records=plan.records,
+    )
     if module._diff:
-        result["diff"] = diffs
+        result["diff"] = plan.diffs
+    if plan and not module.check_mode:
+        apply(module, host, plan, result)
     module.exit_json(**result)
 
 

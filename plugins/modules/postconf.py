@@ -106,9 +106,20 @@ options:
     type: dict
     default: {}
   backup_dir:
-    description: Directory where the previous files of a change are kept for rollback.
+    description:
+      - Directory where the previous files of a change are kept for rollback (a generation per change), and where the
+        pending mark of a change not yet brought live is kept (see RV(pending)).
     type: path
     default: /var/lib/mailops-mailhost/postfix-rollback
+notes:
+  - "Crash safety: before the first new file is written, a pending mark naming the generation of the previous files
+    is written; M(mailops.mailhost.postfix_reload) clears it once the change is live and probed. A run that finds the
+    mark (an earlier run was killed between writing and bringing live) reports a change even when the files on disk
+    are already what it wants, so that they are brought live; when they are not, it first puts the previous files
+    back (RV(restored)), then applies its own change over them, and a restart is required."
+  - Every argument is checked before anything is read or written - single-line values without NUL, parameter names,
+    table paths inside O(config_dir) (aliases inside C(/etc)), table keys without whitespace, modes that do not make a
+    table writable by group or others.
 extends_documentation_fragment:
   - mailops.mailhost.attributes
 attributes:
@@ -175,9 +186,24 @@ findings:
   returned: always
   type: list
   elements: dict
+pending:
+  description: The files on disk were written by an earlier run that never brought them live; this run brings them live.
+  returned: always
+  type: bool
+restored:
+  description: The files an interrupted run left on disk were replaced by the last live configuration before this change.
+  returned: always
+  type: bool
+last_live:
+  description: The rollback generation of the last live configuration while the files on disk are not known to be live.
+  returned: always
+  type: str
 """
 
+import errno
+import glob
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 
@@ -186,6 +212,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mailops.mailhost.plugins.module_utils import _rollback
 from ansible_collections.mailops.mailhost.plugins.module_utils._files import file_diff, read_text, write_atomic
 from ansible_collections.mailops.mailhost.plugins.module_utils._host import run, words
+from ansible_collections.mailops.mailhost.plugins.module_utils._names import single_line_problem
 from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import (
     INDEX_SUFFIX,
     changed_params,
@@ -203,7 +230,7 @@ TABLE_TYPES = ["hash", "btree", "lmdb", "cdb", "dbm", "sdbm", "regexp", "pcre", 
 
 @dataclass
 class Change:
-    """The candidate configuration next to the live one."""
+    """The candidate configuration next to the one on disk."""
 
     config_dir: str
     old_main: str
@@ -214,6 +241,9 @@ class Change:
     after: dict = field(default_factory=dict)
     names: list = field(default_factory=list)
     maps: list = field(default_factory=list)  # table specs whose file or index differs
+    pending: bool = False  # an interrupted run left these files on disk without bringing them live
+    restored: bool = False  # ... and they were not what this run wants: the last live ones were put back
+    last_live: str = ""  # the generation of the last live configuration, while the files are not known to be live
 
     @property
     def main_path(self) -> str:
@@ -231,17 +261,27 @@ class Change:
     def master_changed(self) -> bool:
         return self.new_master != self.old_master
 
-    def __bool__(self) -> bool:
+    @property
+    def files_changed(self) -> bool:
         return self.main_changed or self.master_changed or bool(self.maps)
 
+    def __bool__(self) -> bool:
+        return self.files_changed or self.pending or self.restored
+
     def result(self) -> dict:
+        unknown_live = self.pending or self.restored
         return {
             "changed": bool(self),
             "changed_params": self.names,
             "changed_maps": [m["path"] for m in self.maps],
             "master_cf_changed": self.master_changed,
-            "restart_required": restart_required(self.names, self.old_master, self.new_master) if self else False,
-            "reload_required": bool(self.names) or self.master_changed or bool(self.maps),
+            # After an interruption the live state is unknown: only a restart makes it the files' state.
+            "restart_required": unknown_live
+            or (restart_required(self.names, self.old_master, self.new_master) if self else False),
+            "reload_required": bool(self),
+            "pending": self.pending,
+            "restored": self.restored,
+            "last_live": self.last_live,
             "findings": [],
         }
 
@@ -292,8 +332,79 @@ class Tables:
             )
 
 
+# --- arguments -----------------------------------------------------------------------------------
+
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_MODE = re.compile(r"^0?[0-7]{3}$")
+
+
+def argument_problems(p: dict) -> list[str]:
+    """Every way the arguments are malformed, checked before anything on the host is read or written."""
+    problems = []
+    for label, path in (("config_dir", p["config_dir"]), ("backup_dir", p["backup_dir"])):
+        if not os.path.isabs(path) or os.path.normpath(path) != path.rstrip("/") or "\x00" in path:
+            problems.append(f"{label}: {path!r} must be an absolute path without '..'")
+    for name, value in p["params"].items():
+        if not _NAME.match(str(name)):
+            problems.append(f"params: {str(name)!r} is not a Postfix parameter name (letters, digits, underscores)")
+            continue
+        problem = single_line_problem(format_value(value))
+        if problem:
+            problems.append(f"params.{name}: the value {problem}")
+    for label in ("absent", "keep"):
+        problems += [f"{label}: {n!r} is not a Postfix parameter name" for n in p[label] if not _NAME.match(n)]
+    overlap = sorted(set(map(str, p["params"])) & set(p["absent"]))
+    if overlap:
+        problems.append(f"params and absent both name {', '.join(overlap)}")
+    if p["master_cf"] is not None and "\x00" in p["master_cf"]:
+        problems.append("master_cf: must not contain a NUL byte")
+    for index, spec in enumerate(p["maps"]):
+        problems += map_problems(f"maps[{index}]", spec, p["config_dir"])
+    return problems
+
+
+def map_problems(label: str, spec: dict, config_dir: str) -> list[str]:
+    problems = []
+    path = spec["path"]
+    inside = config_dir.rstrip("/") + "/" if spec["alias"] is False else "/etc/"
+    if not os.path.isabs(path) or os.path.normpath(path) != path or not path.startswith(inside):
+        where = f"inside {config_dir}" if spec["alias"] is False else "inside /etc"
+        problems.append(f"{label}.path: {path!r} must be an absolute path {where}, without '..' or '//'")
+    if not _MODE.match(spec["mode"]):
+        problems.append(f"{label}.mode: {spec['mode']!r} must be an octal mode such as 0644")
+    elif int(spec["mode"], 8) & 0o022:
+        problems.append(f"{label}.mode: {spec['mode']} would let group or others write the table; use 0644 or 0640")
+    if spec["content"] is not None and "\x00" in spec["content"]:
+        problems.append(f"{label}.content: must not contain a NUL byte")
+    for key, value in (spec["entries"] or {}).items():
+        text = str(key)
+        if not text or any(c.isspace() for c in text) or "\x00" in text:
+            problems.append(f"{label}.entries: the key {text!r} must be non-empty, without whitespace or NUL")
+            continue
+        problem = single_line_problem(format_value(value))
+        if problem:
+            problems.append(f"{label}.entries.{text}: the value {problem}")
+        elif not format_value(value).strip():
+            problems.append(f"{label}.entries.{text}: the value must not be empty")
+    return problems
+
+
+def remove_stale_temporaries(module: AnsibleModule) -> None:
+    """Temporary files a killed run left behind (the run holds the host's lock, so none is in use)."""
+    dirs = {module.params["config_dir"]} | {os.path.dirname(spec["path"]) for spec in module.params["maps"]}
+    for directory in sorted(dirs):
+        for path in glob.glob(os.path.join(directory, ".mailhost-*")):
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+
+# --- the steps -------------------------------------------------------------------------------------
+
+
 def plan(module: AnsibleModule) -> Change:
-    """Read the live files and build the candidate main.cf, master.cf and tables."""
+    """Read the files on disk and build the candidate main.cf, master.cf and tables."""
     p = module.params
     config_dir = p["config_dir"]
     old_main = read_text(os.path.join(config_dir, "main.cf"))
@@ -301,9 +412,6 @@ def plan(module: AnsibleModule) -> Change:
     if old_main is None or old_master is None:
         module.fail_json(msg=f"{config_dir} has no main.cf or master.cf: is Postfix installed?")
     wanted = {str(k): format_value(v) for k, v in p["params"].items()}
-    overlap = sorted(set(wanted) & set(p["absent"]))
-    if overlap:
-        module.fail_json(msg=f"parameters both set and absent: {', '.join(overlap)}")
     new_main = edit_main_cf(old_main, wanted, p["absent"], p["exclusive"], keep=p["keep"])
     new_master = p["master_cf"] if p["master_cf"] is not None else old_master
     if not new_master.endswith("\n"):
@@ -320,6 +428,29 @@ def plan(module: AnsibleModule) -> Change:
         if read_text(spec["path"]) != spec["content"] or (index and not os.path.exists(index)):
             change.maps.append(spec)
     return change
+
+
+def recover_interrupted(module: AnsibleModule, change: Change, tables: Tables) -> Change:
+    """An earlier run wrote files and never brought them live (its pending mark is there).
+
+    When the files on disk are what this run wants, they only need bringing live. Otherwise they
+    are an unknown state (perhaps a broken change), and the last live configuration is put back
+    first, before anything else; this run's change then applies over it.
+    """
+    last_live = _rollback.pending(module.params["backup_dir"])
+    if not last_live:
+        return change
+    change.last_live = last_live
+    if not change.files_changed:
+        change.pending = True
+        return change
+    if module.check_mode:
+        change.pending = True
+        return change
+    _rollback.restore(last_live, lambda argv: run(module, argv))
+    again = plan(module)
+    again.last_live, again.restored = last_live, True
+    return again
 
 
 def validate(module: AnsibleModule, change: Change, tables: Tables, result: dict) -> None:
@@ -347,15 +478,22 @@ def validate(module: AnsibleModule, change: Change, tables: Tables, result: dict
     blocking = validation.blocking(p["fail_on_warnings"])
     if blocking:
         problems = "; ".join(f.message for f in blocking)
-        module.fail_json(msg=f"the new Postfix configuration was refused, nothing was changed: {problems}", **result)
+        done = (
+            "the files an interrupted run had left were replaced by the last live configuration"
+            if change.restored
+            else "nothing was changed"
+        )
+        module.fail_json(msg=f"the new Postfix configuration was refused, {done}: {problems}", **result)
 
 
 def keep_previous(module: AnsibleModule, change: Change, tables: Tables) -> str:
-    """Save the files about to be replaced as a rollback generation for postfix_reload."""
-    generation = _rollback.new_generation(module.params["backup_dir"])
+    """Save the files about to be replaced as a rollback generation, and mark the change pending."""
+    backup_dir = module.params["backup_dir"]
+    generation = _rollback.new_generation(backup_dir)
     files = [change.main_path, change.master_path] + [spec["path"] for spec in change.maps]
     compile_argv = {spec["path"]: tables.argv(spec, spec["path"], change.config_dir) for spec in change.maps}
     _rollback.save(generation, files, {k: v for k, v in compile_argv.items() if v})
+    _rollback.mark_pending(backup_dir, generation, "postfix")
     return generation
 
 
@@ -369,6 +507,29 @@ def apply(change: Change, tables: Tables) -> None:
         write_atomic(change.master_path, change.new_master, os.stat(change.master_path).st_mode & 0o7777)
     if change.main_changed:
         write_atomic(change.main_path, change.new_main, os.stat(change.main_path).st_mode & 0o7777)
+
+
+def write_change(module: AnsibleModule, change: Change, tables: Tables, result: dict) -> None:
+    """Keep the previous files, then write the new ones; on a full disk put the previous ones back."""
+    if not change.files_changed:
+        result["backup"] = change.last_live  # only to be brought live (or rolled back to)
+        return
+    try:
+        result["backup"] = keep_previous(module, change, tables)
+    except OSError as exc:
+        module.fail_json(
+            msg=f"cannot keep the previous files in {module.params['backup_dir']} ({exc}); nothing was changed",
+            **result,
+        )
+    try:
+        apply(change, tables)
+    except OSError as exc:
+        _rollback.restore(result["backup"], lambda argv: run(module, argv))
+        _rollback.clear_pending(module.params["backup_dir"])
+        full = " (the disk is full)" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else ""
+        module.fail_json(
+            msg=f"writing the new configuration failed{full}: {exc}; the previous files were put back", **result
+        )
 
 
 def main() -> None:
@@ -405,17 +566,22 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    change = plan(module)
+    problems = argument_problems(module.params)
+    if problems:
+        module.fail_json(msg="invalid arguments, nothing was read or changed: " + "; ".join(problems))
+    if not module.check_mode:
+        remove_stale_temporaries(module)
+    tables = Tables(module, {})
+    change = recover_interrupted(module, plan(module), tables)
     result = change.result()
-    tables = Tables(module, result)
-    if module.params["validate"] and change:
+    tables.result = result
+    if module.params["validate"] and change.files_changed:
         validate(module, change, tables, result)
     if module._diff:
         result["diff"] = change.diffs()
     if not change or module.check_mode:
         module.exit_json(**result)
-    result["backup"] = keep_previous(module, change, tables)
-    apply(change, tables)
+    write_change(module, change, tables, result)
     module.exit_json(**result)
 
 
