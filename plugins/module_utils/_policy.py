@@ -15,6 +15,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 
+from ansible_collections.mailops.mailhost.plugins.module_utils._names import single_line_problem
 from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import unbracket
 
 # Restrictions that end relay evaluation for mail to foreign domains.
@@ -142,6 +143,20 @@ def violations(
 
     def label(key: str) -> str:
         return names.get(key, key)
+
+    # Every value stays on its line: a line break would add a parameter or a master.cf service.
+    for name, value in sorted(params.items()):
+        problem = single_line_problem(str(value))
+        if problem:
+            errors.append(f"{label(name)}: the value {problem}: it would add lines to main.cf")
+    for service, overrides in sorted(services.items()):
+        for name, value in sorted(overrides.items()):
+            problem = single_line_problem(str(value))
+            if problem:
+                where = names.get(f"{service}/{name}") or (
+                    f"{names[service + '/*']}.{name}" if f"{service}/*" in names else f"{service} -o {name}"
+                )
+                errors.append(f"{where}: the value {problem}: it would add lines (a listener) to master.cf")
 
     # Relay: who may relay, and what stops everyone else.
     if "mynetworks" in params:

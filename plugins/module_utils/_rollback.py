@@ -34,7 +34,8 @@ PENDING = "pending.json"
 def new_generation(backup_dir: str) -> str:
     """A new, empty generation directory (0700) under ``backup_dir``."""
     os.makedirs(backup_dir, mode=0o700, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{time.time_ns() % 1_000_000:06d}-{os.getpid()}"
+    now = time.time()
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.localtime(now)) + f"-{int(now * 1_000_000) % 1_000_000:06d}-{os.getpid()}"
     path = os.path.join(backup_dir, stamp)
     os.makedirs(path, mode=0o700)
     return path

@@ -11,6 +11,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.mailops.mailhost.plugins.module_utils import _postfix_validate
 from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import parse_main_cf
 
 MASTER_CF = (
@@ -19,6 +20,9 @@ MASTER_CF = (
 )
 MAIN_CF = "myhostname = mx.example.com\nmynetworks = 127.0.0.0/8\nsmtpd_tls_security_level = may\n"
 KNOWN_UNUSED = ("bogus",)
+# What `postconf -d` names (enough for the tests' master.cf -o options).
+KNOWN_PARAMS = ("myhostname", "mynetworks", "syslog_name", "smtpd_tls_security_level", "smtpd_sasl_auth_enable",
+                "smtpd_tls_wrappermode", "smtpd_relay_restrictions", "smtpd_recipient_restrictions")
 
 
 class ModuleExit(Exception):
@@ -36,6 +40,7 @@ class FakePostfix:
         self.calls: list[list[str]] = []
         self.running = True
         self.responses: dict[str, tuple[int, str, str]] = {}
+        self.journal: list[str] = []  # journalctl -o json lines after the cursor, besides the master's
 
     def __call__(self, argv, **_kwargs):
         argv = [str(a) for a in argv]
@@ -62,13 +67,18 @@ class FakePostfix:
             self.running = True
             return 0, "", ""
         if tool == "journalctl":
-            return 0, "", ""
+            if "--show-cursor" in argv:
+                return 0, "-- cursor: s=fake\n", ""
+            return 0, "\n".join([*self.journal, journal_entry("reload -- version 3.7.11", "postfix/master", 6),
+                                 journal_entry("daemon started -- version 3.7.11", "postfix/master", 6)]) + "\n", ""
         raise AssertionError(f"unexpected command {argv}")
 
     def postconf(self, argv):
         config_dir = argv[argv.index("-c") + 1] if "-c" in argv else str(self.config)
         if "-M" in argv:
             return 0, "smtp inet n - y - - smtpd\n" if "smtp/inet" in argv else "", ""
+        if "-d" in argv:
+            return 0, "".join(f"{name} =\n" for name in KNOWN_PARAMS), ""
         params = parse_main_cf(Path(config_dir, "main.cf").read_text())
         if "-h" in argv:
             names = argv[argv.index("-h") + 1 :]
@@ -79,6 +89,9 @@ class FakePostfix:
                 "inet_interfaces": "all",
             }
             return 0, "".join(params.get(n, defaults.get(n, "")) + "\n" for n in names), ""
+        names = [a for a in argv[argv.index("-x") + 1 :] if not a.startswith("-")] if "-x" in argv else []
+        if names and "-n" not in argv:
+            return 0, "".join(f"{n} = {params.get(n, '')}\n" for n in names), ""
         err = "".join(
             f"postconf: warning: {config_dir}/main.cf: unused parameter: {k}={v}\n"
             for k, v in params.items()
@@ -101,6 +114,8 @@ def postfix_env(tmp_path, monkeypatch):
     (tmp_path / "queue" / "deferred").mkdir(parents=True)
     fake = FakePostfix(daemon)
     monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, argv, **kw: fake(argv, **kw))
+    # postfix check runs with its stderr on a terminal (Postfix's words reach it only there).
+    monkeypatch.setattr(_postfix_validate, "run_with_tty_stderr", lambda argv, timeout=120.0: fake(argv))
     monkeypatch.setattr(
         basic.AnsibleModule, "get_bin_path", lambda self, name, required=False, opt_dirs=None: f"/usr/sbin/{name}"
     )

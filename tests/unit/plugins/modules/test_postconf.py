@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ansible_collections.mailops.mailhost.plugins.module_utils import _rollback
 from ansible_collections.mailops.mailhost.plugins.modules import postconf
+
+
+def brought_live(env):
+    """What postfix_reload does once the change is live and probed: the pending mark goes."""
+    _rollback.clear_pending(str(env.tmp / "backup"))
 
 
 def args(env, **kw):
@@ -32,7 +38,12 @@ def test_apply_writes_keeps_backup_then_second_run_changes_nothing(postfix_env, 
     main = (postfix_env.config / "main.cf").read_text()
     assert "myhostname = new.example.com" in main and "disable_vrfy_command = yes" in main
     manifest = json.loads(Path(out.result["backup"], "manifest.json").read_text())
-    assert "myhostname = mx.example.com" in Path(manifest[0]["backup"]).read_text()
+    assert "myhostname = mx.example.com" in Path(manifest["files"][0]["backup"]).read_text()
+    # Until postfix_reload has brought it live, the change is pending: a rerun brings it live.
+    pending = run_module(postconf, a)
+    assert pending.result["changed"] is True and pending.result["pending"] is True
+    assert pending.result["backup"] == out.result["backup"] and pending.result["restart_required"] is True
+    brought_live(postfix_env)
     again = run_module(postconf, a)
     assert again.result["changed"] is False
 
@@ -92,6 +103,7 @@ def test_map_written_and_compiled_in_same_change_and_referenced(postfix_env, run
     compiles = [c for c in postfix_env.calls if c[0].endswith("postmap")]
     assert len(compiles) == 2  # once in the candidate directory, once live
     postfix_env.calls.clear()
+    brought_live(postfix_env)
     assert run_module(postconf, a).result["changed"] is False
     assert not [c for c in postfix_env.calls if c[0].endswith("postmap")]
 
@@ -106,6 +118,7 @@ def test_map_written_from_entries_and_unchanged_on_the_second_run(postfix_env, r
         "# Managed by Ansible (mailops.mailhost.postfix): postfix_virtual_aliases\n"
         "all@example.com alice, bob\ninfo@example.com alice\n"
     )
+    brought_live(postfix_env)
     assert run_module(postconf, a).result["changed"] is False
 
 
@@ -134,3 +147,72 @@ def test_map_that_does_not_compile_is_refused(postfix_env, run_module):
 def test_set_and_absent_together_is_an_error(postfix_env, run_module):
     out = run_module(postconf, args(postfix_env, params={"relayhost": ""}, absent=["relayhost"]))
     assert out.failed and "relayhost" in out.result["msg"]
+
+
+# --- arguments are checked before anything is read or written --------------------------------------
+
+
+def test_hostile_arguments_are_refused_naming_the_argument(postfix_env, run_module):
+    before = (postfix_env.config / "main.cf").read_text()
+    etc = str(postfix_env.config)
+    cases = [
+        ({"params": {"myhostname": "mx.example.com\nalways_bcc = spy@evil.example"}}, "params.myhostname: the value"),
+        ({"params": {"bad name": "1"}}, "is not a Postfix parameter name"),
+        ({"params": {"x": "a\x00b"}}, "NUL"),
+        ({"maps": [{"path": f"{etc}/../evil", "content": "a b"}]}, "maps[0].path"),
+        ({"maps": [{"path": "/tmp/outside", "content": "a b"}]}, f"inside {etc}"),
+        ({"maps": [{"path": f"{etc}/virtual", "content": "a b", "mode": "0666"}]}, "group or others write"),
+        ({"maps": [{"path": f"{etc}/virtual", "content": "a b", "mode": "rw"}]}, "octal mode"),
+        ({"maps": [{"path": f"{etc}/virtual", "entries": {"": "x"}}]}, "must be non-empty"),
+        ({"maps": [{"path": f"{etc}/virtual", "entries": {"a b": "x"}}]}, "without whitespace"),
+        ({"maps": [{"path": f"{etc}/virtual", "entries": {"a": "x\ny z"}}]}, "maps[0].entries.a"),
+        ({"maps": [{"path": "/etc/../root/aliases", "content": "a: b", "alias": True}]}, "inside /etc"),
+        ({"absent": ["../x"]}, "absent: '../x'"),
+        ({"params": {"myhostname": "a"}, "absent": ["myhostname"]}, "both name myhostname"),
+    ]
+    for extra, expected in cases:
+        out = run_module(postconf, args(postfix_env, **extra))
+        assert out.failed and expected in out.result["msg"], (extra, out.result["msg"])
+        assert out.result["msg"].startswith("invalid arguments, nothing was read or changed")
+    assert (postfix_env.config / "main.cf").read_text() == before
+    assert not (postfix_env.tmp / "backup").exists()
+
+
+def test_a_master_cf_value_with_a_space_is_refused(postfix_env, run_module):
+    master = "smtp inet n - y - - smtpd\nsubmission inet n - y - - smtpd\n  -o syslog_name=postfix/submission x\n"
+    out = run_module(postconf, args(postfix_env, master_cf=master))
+    assert out.failed and "'x' is not an option of smtpd" in out.result["msg"]
+
+
+# --- interrupted runs ------------------------------------------------------------------------------
+
+
+def test_a_killed_runs_files_are_replaced_by_the_last_live_ones_before_a_new_change(postfix_env, run_module):
+    main = postfix_env.config / "main.cf"
+    live = main.read_text()
+    first = run_module(postconf, args(postfix_env, params={"myhostname": "broken.example.com"}))
+    assert not first.failed
+    # ... the run was killed here: the files are on disk, the pending mark too, nothing was live.
+    out = run_module(postconf, args(postfix_env, params={"myhostname": "good.example.com"}))
+    assert not out.failed, out.result
+    assert out.result["restored"] is True and out.result["restart_required"] is True
+    assert "myhostname = good.example.com" in main.read_text()
+    manifest = json.loads(Path(out.result["backup"], "manifest.json").read_text())
+    assert Path(manifest["files"][0]["backup"]).read_text() == live  # rolling back goes to what was live
+
+
+def test_a_refused_change_after_a_killed_run_still_puts_the_last_live_files_back(postfix_env, run_module):
+    main = postfix_env.config / "main.cf"
+    live = main.read_text()
+    run_module(postconf, args(postfix_env, params={"myhostname": "half.example.com"}))
+    out = run_module(postconf, args(postfix_env, params={"bogus_param": "1"}))
+    assert out.failed and out.result["restored"] is True and out.result["last_live"]
+    assert "replaced by the last live configuration" in out.result["msg"]
+    assert main.read_text() == live
+
+
+def test_stale_temporary_files_are_removed(postfix_env, run_module):
+    stale = postfix_env.config / ".mailhost-abc123"
+    stale.write_text("")
+    run_module(postconf, args(postfix_env, params={"myhostname": "mx.example.com"}))
+    assert not stale.exists()

@@ -1,0 +1,111 @@
+"""The pre-flight action on the controller, run by ansible-playbook itself: one inventory host per case.
+
+Every case is a host of one inventory (connection local, facts given): the plugin templates the
+roles' defaults and the postfix role's derived parameters the way the roles will, validates the
+argument specs and applies every rule. The Molecule scenario `mailhost` proves the same cases
+leave a real host untouched; this test covers the rules' wording quickly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+FACTS = {"os_family": "RedHat", "distribution_major_version": "9", "fqdn": "mx1.example.com"}
+GOOD = {
+    "postfix_myhostname": "mx1.example.com",
+    "postfix_mydestination": ["$myhostname", "localhost", "example.com"],
+    "postfix_sasl_enabled": True,
+    "dovecot_sasl_users": [{"name": "alice", "password_hash": "$6$salt$hashvalue"}],
+    "opendkim_keys": [{"domain": "example.com", "selector": "mail2026"}],
+}
+CASES = {
+    "good": ({}, None),
+    "relay": ({"postfix_mynetworks": ["0.0.0.0/0"]}, "postfix_mynetworks: '0.0.0.0/0' trusts every address"),
+    "typo": ({"postfix_mynetwork": ["10.0.0.1/32"]}, "postfix_mynetwork: unknown variable; did you mean postfix_mynetworks?"),
+    "type": ({"postfix_message_size_limit": "huge"}, "postfix_message_size_limit: 'huge' is not an int"),
+    "choice": ({"postfix_inet_protocols": "ipv5"}, "postfix_inet_protocols: 'ipv5' is not one of"),
+    "nested": (
+        {"opendkim_keys": [{"domain": "example.com", "selector": "a", "bits": "many"}]},
+        "opendkim_keys[0].bits: 'many' is not an int",
+    ),
+    "entry-key": ({"opendkim_keys": [{"domain": "example.com", "selector": "a", "sel": 1}]}, "opendkim_keys.sel: unknown key"),
+    "size": ({"postfix_message_size_limit": 52428800}, "postfix_message_size_limit: message_size_limit = 52428800"),
+    "fqdn": ({"postfix_myhostname": "mailhost"}, "postfix_myhostname: 'mailhost' must be a fully qualified"),
+    "banner": ({"postfix_smtpd_banner": "$myhostname ESMTP Postfix 3.7.11"}, "postfix_smtpd_banner"),
+    "selector": ({"opendkim_keys": [{"domain": "example.com", "selector": "my selector"}]}, "opendkim_keys[0].selector"),
+    "newline-option": (
+        {"postfix_submission_options": {"syslog_name": "postfix/submission\n2526 inet n - y - - smtpd"}},
+        "postfix_submission_options.syslog_name",
+    ),
+    "secret": (
+        {"dovecot_sasl_users": [{"name": "alice", "password_hash": "TopSecretPlain"}]},
+        "dovecot_sasl_users[0].password_hash: (hidden)",
+    ),
+    "allowed-typo": ({"postfix_mynetwork": [], "mailhost_allow_unknown_variables": True}, None),
+}
+
+
+@pytest.fixture(scope="module")
+def outcome(tmp_path_factory):
+    work = tmp_path_factory.mktemp("preflight")
+    hosts = {}
+    for name, (extra, _expected) in CASES.items():
+        hosts[name] = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+        hosts[name].update(GOOD, **extra)
+    (work / "inventory.yml").write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
+    (work / "play.yml").write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "hosts": "all",
+                    "gather_facts": False,
+                    "vars": {"ansible_facts": FACTS},
+                    "roles": [],
+                    "tasks": [
+                        {
+                            "name": "Pre-flight",
+                            "mailops.mailhost.mailhost_preflight": {
+                                "roles": ["firewall", "opendkim", "dovecot_sasl", "postfix", "fail2ban"],
+                                "allow_unknown": "{{ mailhost_allow_unknown_variables | default(false) }}",
+                            },
+                        }
+                    ],
+                }
+            ]
+        )
+    )
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json", ANSIBLE_CALLBACKS_ENABLED="ansible.builtin.json")
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", str(work / "inventory.yml"), str(work / "play.yml"), "--forks", "8"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert "{" in proc.stdout, proc.stdout + proc.stderr
+    data = json.loads(proc.stdout[proc.stdout.index("{") :])
+    return data["plays"][0]["tasks"][0]["hosts"], proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_each_case_is_judged_before_any_host_is_touched(outcome, case):
+    results, output = outcome
+    _extra, expected = CASES[case]
+    result = results[case]
+    if expected is None:
+        assert not result.get("failed"), result.get("msg")
+        return
+    assert result.get("failed"), f"{case} was accepted"
+    assert any(expected in line for line in result["problems"]), result["problems"]
+    assert result["msg"].startswith(f"the pre-flight refused the configuration of {case} before any host was touched")
+
+
+def test_secrets_never_reach_the_output(outcome):
+    _results, output = outcome
+    assert "TopSecretPlain" not in output
