@@ -12,26 +12,12 @@ import re
 import time
 
 import dkim
-import pytest
-from conftest_common import container_ip, run_json, wait_for
+from conftest_common import JAILS, container_ip, run_json, wait_for
+from conftest_common import outside_not_banned_by_accident  # noqa: F401  (autouse, for every profile test)
 
 MX = "mx1.example.test"
 GOOD = "alice:correct horse"
 RECORDS = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"), "dkim-records")
-
-
-JAILS = ("postfix", "postfix-sasl")
-
-
-@pytest.fixture(autouse=True)
-def outside_not_banned_by_accident(mx1):
-    """The relay battery and the refused TLS versions are abuse enough for the postfix jail, and
-    fail2ban reads the journal a moment after Postfix writes it, so a ban can land after any
-    unban: the outside client stays on the jails' ignore list, except in the ban test."""
-    address = container_ip("outside")
-    for jail in JAILS:
-        mx1.run(f"fail2ban-client set {jail} addignoreip {address}")
-    mx1.run("fail2ban-client unban --all")
 
 
 def talk(client, port, *steps):

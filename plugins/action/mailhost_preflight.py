@@ -14,7 +14,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.mailops.mailhost.plugins.module_utils._platform import vars_files
 from ansible_collections.mailops.mailhost.plugins.module_utils._policy import violations
 from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import format_value, render_param
-from ansible_collections.mailops.mailhost.plugins.module_utils._preflight import stack_problems, unknown_variables
+from ansible_collections.mailops.mailhost.plugins.module_utils._preflight import show, stack_problems, unknown_variables
 
 try:  # ansible-core 2.19 and later: templates are rendered only from trusted sources
     from ansible.template import trust_as_template
@@ -59,7 +59,7 @@ class ActionModule(ActionBase):
         problems: list[str] = []
         values: dict = {}
         templar = self._templar.copy_with_new_env(available_variables=available)
-        for role in roles:
+        for role in ["mailhost", *roles] if "mailhost" in data else roles:
             spec = data[role]["options"]
             raw, errors = self._resolve(templar, spec)
             problems += errors
@@ -226,7 +226,7 @@ def short_error(error: Exception, values: dict) -> str | None:
             name = f"{parent}[{index}].{name}"
         else:
             value = values.get(name)
-        shown = "(hidden)" if any(s in name for s in _SECRET_NAMES) else f"{value!r:.80}"
+        shown = "(hidden)" if any(s in name for s in _SECRET_NAMES) else show(value)
         return f"{name}: {shown} is not {_article(want)} (it must be of type {want})"
     match = _ELEMENT.search(message)
     if match:

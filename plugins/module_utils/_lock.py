@@ -63,6 +63,26 @@ def process_start(pid: int, proc: str = "/proc") -> str:
         return ""
 
 
+def running_modules(proc: str = "/proc", own: tuple[int, ...] = ()) -> list[int]:
+    """Process ids of Ansible modules running on this host (their wrapper is AnsiballZ_<name>.py).
+
+    A run killed on the controller may leave its current module running on the host (podman exec
+    and some SSH setups do not stop it): a run that takes over a stale lock waits for these first.
+    """
+    found = []
+    for entry in os.listdir(proc):
+        if not entry.isdigit() or int(entry) in own:
+            continue
+        try:
+            with open(f"{proc}/{entry}/cmdline", "rb") as handle:
+                cmdline = handle.read()
+        except OSError:
+            continue
+        if b"AnsiballZ_" in cmdline and b"AnsiballZ_mailhost_lock" not in cmdline:
+            found.append(int(entry))
+    return found
+
+
 def describe(holder: dict, now: float | None = None) -> str:
     if holder.get("unreadable"):
         return "an unreadable lock file"

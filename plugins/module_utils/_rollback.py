@@ -89,17 +89,35 @@ def restore(generation: str, run) -> list[str]:
     for entry in manifest["files"]:
         path = entry["path"]
         if entry.get("backup"):
-            tmp = os.path.join(os.path.dirname(path), ".mailhost-restore-" + os.path.basename(path))
-            shutil.copy2(entry["backup"], tmp)
-            if entry.get("owner"):
-                os.chown(tmp, *entry["owner"])
-            os.replace(tmp, path)
+            if not same_content(entry["backup"], path):  # untouched files cost no space (a full disk)
+                put_back(entry["backup"], path, entry.get("owner"))
         elif os.path.lexists(path):
             os.unlink(path)
             continue
         if entry.get("compile"):
             run(entry["compile"])
     return manifest.get("after", [])
+
+
+def same_content(a: str, b: str) -> bool:
+    try:
+        with open(a, "rb") as one, open(b, "rb") as two:
+            return one.read() == two.read()
+    except OSError:
+        return False
+
+
+def put_back(backup: str, path: str, owner) -> None:
+    tmp = os.path.join(os.path.dirname(path), ".mailhost-restore-" + os.path.basename(path))
+    try:
+        shutil.copy2(backup, tmp)
+        if owner:
+            os.chown(tmp, *owner)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 # --- the pending mark ------------------------------------------------------------------------------

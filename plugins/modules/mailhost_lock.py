@@ -17,6 +17,8 @@ description:
     and its process is gone (a run that was killed). The check of the process is done by the action plugin
     on the controller.
   - In check mode the lock is not taken; the run still waits while another run holds it.
+  - Before a killed run's lock is taken over, the module waits (up to two minutes) until no Ansible module runs on the
+    host any more, as the killed run's last module may still be running there.
 author:
   - mailops.mailhost contributors (@mailops)
 options:
@@ -82,7 +84,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailops.mailhost.plugins.module_utils._lock import release, try_acquire
+from ansible_collections.mailops.mailhost.plugins.module_utils._lock import read_holder, release, running_modules, try_acquire
 
 OWNER_KEYS = ("id", "controller", "pid", "started", "user")
 
@@ -111,6 +113,10 @@ def main() -> None:
         module.exit_json(changed=False, acquired=True, waited=0.0)
     start = time.monotonic()
     deadline = start + max(0.0, min(p["wait"], float(p["timeout"])))
+    taking_over = p["break_id"] and (read_holder(p["path"]) or {}).get("id") == p["break_id"]
+    orphans_until = time.monotonic() + 120
+    while taking_over and running_modules(own=(os.getpid(), os.getppid())) and time.monotonic() < orphans_until:
+        time.sleep(0.5)  # the killed run's last module finishes first
     while True:
         try:
             acquired, holder = try_acquire(p["path"], owner, p["max_age"], p["break_id"], not module.check_mode)

@@ -172,6 +172,7 @@ rolled_back:
   type: bool
 """
 
+import json
 import os
 import time
 
@@ -328,10 +329,23 @@ def rsa_verifies(pf: Postfix, public_key: str, signature: bytes, data: bytes) ->
     return rc == 0 and "Verified OK" in out
 
 
+def remove_stale_probes(pf: Postfix) -> None:
+    """Probe messages of a run that was killed while they were held (this run holds the host's lock)."""
+    rc, out, _err = pf.run([pf.tool("postqueue"), "-c", pf.p["config_dir"], "-j"])
+    for line in out.splitlines() if rc == 0 else []:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("queue_name") == "hold" and str(entry.get("sender", "")).startswith(PROBE_LOCAL_PART + "@"):
+            pf.run([pf.tool("postsuper"), "-c", pf.p["config_dir"], "-d", entry["queue_id"], "hold"])
+
+
 def probe_delivery(pf: Postfix, cursor: str, result: dict) -> str | None:
     """A message per signing domain (or one plain one), held, checked, released and delivered."""
     if not pf.p["probe_delivery"]:
         return None
+    remove_stale_probes(pf)
     params = pf.params("myhostname", "inet_interfaces")
     helo = params.get("myhostname", "localhost")
     recipient = pf.p["probe_recipient"] or f"{PROBE_LOCAL_PART}@{helo}"
@@ -428,6 +442,9 @@ def bring_live(pf: Postfix, action: str, result: dict) -> str | None:
     result["journal_errors"] = errors_in(pf.since(cursor))
     if problem is None and result["journal_errors"]:
         problem = "Postfix logged errors: " + "; ".join(result["journal_errors"][:5])
+    elif problem is not None and result["journal_errors"]:
+        logged = [line for line in result["journal_errors"] if line not in problem]
+        problem += ("; Postfix logged: " + "; ".join(logged[:3])) if logged else ""
     return problem
 
 

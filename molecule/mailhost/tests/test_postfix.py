@@ -123,20 +123,6 @@ def _snapshot(mx1):
     return mx1.check_output("cat /etc/postfix/main.cf /etc/postfix/master.cf | sha256sum")
 
 
-def _hold_a_message(mx1, outside, subject):
-    """Queue a message that stays queued: the sender access table puts it on hold."""
-    mx1.run("postsuper -d ALL hold")
-    sent = run_json(outside, f"smtpcheck send {MX} 25 hold-me@example.net alice@example.test {subject}")
-    assert sent["ok"], sent
-    assert wait_for(lambda: '"queue_name": "hold"' in mx1.run("postqueue -j").stdout), "the message was not held"
-
-
-def _release_and_expect_delivery(mx1, subject):
-    mx1.check_output("postsuper -H ALL")
-    mx1.run("postqueue -f")
-    assert wait_for(lambda: f"Subject: {subject}" in mx1.run("cat /var/mail/alice").stdout), mx1.run("mailq").stdout
-
-
 @pytest.mark.parametrize(
     "case,extra,expect",
     [
@@ -158,55 +144,16 @@ def _release_and_expect_delivery(mx1, subject):
         ),
     ],
 )
-def test_broken_change_keeps_previous_config_and_mail(mx1, outside, converge, case, extra, expect):
+def test_broken_change_keeps_previous_config_and_mail(mx1, outside, converge, queued_message, case, extra, expect):
     before = _snapshot(mx1)
-    subject = f"held-{case}"
-    _hold_a_message(mx1, outside, subject)
+    delivered = queued_message(f"held-{case}")
     run = converge(extra)
     assert run.returncode != 0, f"{case}: the broken change was applied:\n{run.output[-2000:]}"
     assert expect in run.messages, run.messages
     assert _snapshot(mx1) == before, "the live configuration changed"
     assert mx1.run("postfix status").rc == 0, "Postfix is not running"
     assert talk(outside, 25)["banner"][0] == 220
-    _release_and_expect_delivery(mx1, subject)
-
-
-BAD_INPUT = [
-    ({"postfix_mynetworks": ["0.0.0.0/0"]}, "postfix_mynetworks: '0.0.0.0/0'"),
-    ({"postfix_mynetworks": ["127.0.0.0/8", "::/0"]}, "postfix_mynetworks: '::/0'"),
-    ({"postfix_mynetworks": ["10.0.0.0/8"]}, "postfix_mynetworks_allow_wide"),
-    ({"postfix_mynetworks": ["10.1.2.0/33"]}, "postfix_mynetworks: '10.1.2.0/33' is not a valid"),
-    ({"postfix_mynetworks": ["300.1.2.3"]}, "postfix_mynetworks: '300.1.2.3' is not a valid"),
-    ({"postfix_smtpd_relay_restrictions": ["permit", "reject_unauth_destination"]}, "postfix_smtpd_relay_restrictions"),
-    ({"postfix_smtpd_relay_restrictions": ["permit_mynetworks", "permit_sasl_authenticated"]}, "has no reject_unauth"),
-    (
-        {"postfix_smtpd_recipient_restrictions": ["permit", "reject_unauth_destination"]},
-        "postfix_smtpd_recipient_restrictions",
-    ),
-    ({"postfix_smtpd_tls_security_level": "none"}, "postfix_smtpd_tls_security_level"),
-    ({"postfix_smtp_tls_security_level": "sometimes"}, "postfix_smtp_tls_security_level"),
-    ({"postfix_tls_protocols": "!SSLv2, !SSLv3"}, "postfix_tls_protocols"),
-    (
-        {"postfix_submission_options": {"smtpd_tls_security_level": "may"}},
-        "postfix_submission_options.smtpd_tls_security_level",
-    ),
-    ({"postfix_main_cf": {"mynetworks": "0.0.0.0/0"}}, "postfix_main_cf.mynetworks"),
-    ({"postfix_message_size_limit": "huge"}, "postfix_message_size_limit"),
-    ({"postfix_inet_protocols": "ipv5"}, "postfix_inet_protocols"),
-]
-
-
-@pytest.mark.parametrize("extra,expect", BAD_INPUT, ids=[next(iter(e)) + str(i) for i, (e, _x) in enumerate(BAD_INPUT)])
-def test_bad_input_refused_before_touching_host(mx1, converge, extra, expect):
-    before = _snapshot(mx1)
-    backups = mx1.run("ls /var/lib/mailops-mailhost/postfix-rollback | wc -l").stdout
-    run = converge(extra)
-    assert run.returncode != 0, f"accepted: {extra}"
-    assert expect in run.messages, run.messages
-    assert run.changed("mx1") == 0
-    assert _snapshot(mx1) == before
-    assert mx1.run("ls /var/lib/mailops-mailhost/postfix-rollback | wc -l").stdout == backups
-    assert mx1.run("postfix status").rc == 0
+    assert delivered(), mx1.run("mailq").stdout
 
 
 # --- drift, check mode, idempotence ---------------------------------------------------------
