@@ -12,8 +12,14 @@ import re
 import time
 
 import dkim
-from conftest_common import JAILS, container_ip, run_json, wait_for
-from conftest_common import outside_not_banned_by_accident  # noqa: F401  (autouse, for every profile test)
+import pytest
+from conftest_common import (
+    JAILS,
+    container_ip,
+    outside_not_banned_by_accident,  # noqa: F401  (autouse, for every profile test)
+    run_json,
+    wait_for,
+)
 
 MX = "mx1.example.test"
 GOOD = "alice:correct horse"

@@ -4,6 +4,11 @@
 
 from __future__ import annotations
 
+import os
+import select
+import subprocess
+import time
+
 C_LOCALE = {"LC_ALL": "C"}
 
 
@@ -25,11 +30,6 @@ def run_with_tty_stderr(argv: list[str], timeout: float = 120.0) -> tuple[int, s
     no words. A pseudo-terminal carries Postfix's own words into the failure message. Used for
     those commands only; everything else goes through ``run`` (module.run_command).
     """
-    import os
-    import select
-    import subprocess
-    import time
-
     master, slave = os.openpty()
     env = dict(os.environ, **C_LOCALE)
     try:

@@ -22,8 +22,32 @@ _MAXPROC = re.compile(r"^(-|\d+)$")
 _PARAM = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # Postfix daemons whose only arguments are -o name=value, -v and -D (pipe, spawn and the like take their own).
 _DAEMONS = frozenset(
-    "smtpd smtp lmtp cleanup qmgr pickup trivial-rewrite bounce verify flush proxymap showq error discard local "
-    "virtual anvil scache postlogd tlsmgr postscreen dnsblog tlsproxy oqmgr".split()
+    [
+        "smtpd",
+        "smtp",
+        "lmtp",
+        "cleanup",
+        "qmgr",
+        "pickup",
+        "trivial-rewrite",
+        "bounce",
+        "verify",
+        "flush",
+        "proxymap",
+        "showq",
+        "error",
+        "discard",
+        "local",
+        "virtual",
+        "anvil",
+        "scache",
+        "postlogd",
+        "tlsmgr",
+        "postscreen",
+        "dnsblog",
+        "tlsproxy",
+        "oqmgr",
+    ]
 )
 
 

@@ -11,7 +11,11 @@ import re
 from dataclasses import dataclass
 
 from ansible_collections.mailops.mailhost.plugins.module_utils._cf_lines import logical_lines
-from ansible_collections.mailops.mailhost.plugins.module_utils._master_cf import MasterService, listeners, parse_master_cf
+from ansible_collections.mailops.mailhost.plugins.module_utils._master_cf import (
+    MasterService,
+    listeners,
+    parse_master_cf,
+)
 
 # Parameters that "postfix reload" does not apply: the master daemon must be restarted.
 RESTART_PARAMS = frozenset(

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 
 from ansible_collections.mailops.mailhost.plugins.module_utils._host import run, run_with_tty_stderr, words
-from ansible_collections.mailops.mailhost.plugins.module_utils._policy import violations
 from ansible_collections.mailops.mailhost.plugins.module_utils._master_cf import master_problems, parse_master_cf
+from ansible_collections.mailops.mailhost.plugins.module_utils._policy import violations
 from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import (
     Finding,
     missing_references,

@@ -205,7 +205,8 @@ def dovecot_problems(values: Mapping) -> list[str]:
                 line(
                     f"dovecot_sasl_users[{index}].password_hash",
                     pw,
-                    "must be a crypt hash (openssl passwd -6, or doveadm pw -s SHA512-CRYPT); plain passwords are refused",
+                    "must be a crypt hash (openssl passwd -6, or doveadm pw -s SHA512-CRYPT); "
+                    "plain passwords are refused",
                     secret=True,
                 )
             )

@@ -159,7 +159,8 @@ def submit(host: str, port: int, helo: str, sender: str, recipient: str, message
             if code >= 400:
                 return (
                     None,
-                    f"{step} <{sender if step == 'MAIL FROM' else recipient}> refused: {code} {text.decode('utf-8', 'replace')}",
+                    f"{step} <{sender if step == 'MAIL FROM' else recipient}> refused: "
+                    f"{code} {text.decode('utf-8', 'replace')}",
                 )
         code, text = client.data(message)
         reply = text.decode("utf-8", "replace")

@@ -22,6 +22,7 @@ first puts back the generation it names, the last configuration that was live.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -35,7 +36,9 @@ def new_generation(backup_dir: str) -> str:
     """A new, empty generation directory (0700) under ``backup_dir``."""
     os.makedirs(backup_dir, mode=0o700, exist_ok=True)
     now = time.time()
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.localtime(now)) + f"-{int(now * 1_000_000) % 1_000_000:06d}-{os.getpid()}"
+    stamp = (
+        time.strftime("%Y%m%dT%H%M%S", time.localtime(now)) + f"-{int(now * 1_000_000) % 1_000_000:06d}-{os.getpid()}"
+    )
     path = os.path.join(backup_dir, stamp)
     os.makedirs(path, mode=0o700)
     return path
@@ -146,10 +149,8 @@ def pending(backup_dir: str) -> str | None:
 
 
 def clear_pending(backup_dir: str) -> None:
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(os.path.join(backup_dir, PENDING))
-    except FileNotFoundError:
-        pass
 
 
 def prune(backup_dir: str, keep: int, protect: tuple[str, ...] = ()) -> list[str]:

@@ -84,7 +84,12 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailops.mailhost.plugins.module_utils._lock import read_holder, release, running_modules, try_acquire
+from ansible_collections.mailops.mailhost.plugins.module_utils._lock import (
+    read_holder,
+    release,
+    running_modules,
+    try_acquire,
+)
 
 OWNER_KEYS = ("id", "controller", "pid", "started", "user")
 

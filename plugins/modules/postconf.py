@@ -200,6 +200,7 @@ last_live:
   type: str
 """
 
+import contextlib
 import errno
 import glob
 import os
@@ -394,10 +395,8 @@ def remove_stale_temporaries(module: AnsibleModule) -> None:
     dirs = {module.params["config_dir"]} | {os.path.dirname(spec["path"]) for spec in module.params["maps"]}
     for directory in sorted(dirs):
         for path in glob.glob(os.path.join(directory, ".mailhost-*")):
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(path)
-            except OSError:
-                pass
 
 
 # --- the steps -------------------------------------------------------------------------------------

@@ -174,6 +174,7 @@ rolled_back:
 
 import json
 import os
+import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -308,8 +309,6 @@ def message_text(pf: Postfix, queue_id: str) -> bytes:
 
 
 def rsa_verifies(pf: Postfix, public_key: str, signature: bytes, data: bytes) -> bool:
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="mailhost-probe-") as work:
         paths = {name: os.path.join(work, name) for name in ("key.pem", "sig", "data")}
         for name, content in (("key.pem", public_key_pem(public_key).encode()), ("sig", signature), ("data", data)):

@@ -21,8 +21,16 @@ MASTER_CF = (
 MAIN_CF = "myhostname = mx.example.com\nmynetworks = 127.0.0.0/8\nsmtpd_tls_security_level = may\n"
 KNOWN_UNUSED = ("bogus",)
 # What `postconf -d` names (enough for the tests' master.cf -o options).
-KNOWN_PARAMS = ("myhostname", "mynetworks", "syslog_name", "smtpd_tls_security_level", "smtpd_sasl_auth_enable",
-                "smtpd_tls_wrappermode", "smtpd_relay_restrictions", "smtpd_recipient_restrictions")
+KNOWN_PARAMS = (
+    "myhostname",
+    "mynetworks",
+    "syslog_name",
+    "smtpd_tls_security_level",
+    "smtpd_sasl_auth_enable",
+    "smtpd_tls_wrappermode",
+    "smtpd_relay_restrictions",
+    "smtpd_recipient_restrictions",
+)
 
 
 class ModuleExit(Exception):
@@ -69,8 +77,18 @@ class FakePostfix:
         if tool == "journalctl":
             if "--show-cursor" in argv:
                 return 0, "-- cursor: s=fake\n", ""
-            return 0, "\n".join([*self.journal, journal_entry("reload -- version 3.7.11", "postfix/master", 6),
-                                 journal_entry("daemon started -- version 3.7.11", "postfix/master", 6)]) + "\n", ""
+            return (
+                0,
+                "\n".join(
+                    [
+                        *self.journal,
+                        journal_entry("reload -- version 3.7.11", "postfix/master", 6),
+                        journal_entry("daemon started -- version 3.7.11", "postfix/master", 6),
+                    ]
+                )
+                + "\n",
+                "",
+            )
         raise AssertionError(f"unexpected command {argv}")
 
     def postconf(self, argv):

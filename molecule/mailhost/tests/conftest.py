@@ -19,13 +19,28 @@ from conftest_common import (
     wait_for,
 )
 
-__all__ = ["converge", "fingerprint", "smtp_answers", "fresh", "mx1", "outside", "outside_not_banned_by_accident", "queued_message", "trusted"]
+__all__ = [
+    "converge",
+    "fingerprint",
+    "smtp_answers",
+    "fresh",
+    "mx1",
+    "outside",
+    "outside_not_banned_by_accident",
+    "queued_message",
+    "trusted",
+]
 
 SCENARIO = os.environ.get("MOLECULE_SCENARIO_DIRECTORY", "")
 CONVERGE = os.path.join(SCENARIO, "converge.yml")
 MX = "mx1.example.test"
 FINGERPRINTED = "/etc/postfix /etc/aliases /etc/aliases.db /etc/opendkim /etc/opendkim.conf /etc/dovecot /etc/fail2ban"
-DAEMONS = {"postfix": "/usr/lib/postfix/sbin/master", "opendkim": "opendkim", "dovecot": "dovecot", "fail2ban": "fail2ban-server"}
+DAEMONS = {
+    "postfix": "/usr/lib/postfix/sbin/master",
+    "opendkim": "opendkim",
+    "dovecot": "dovecot",
+    "fail2ban": "fail2ban-server",
+}
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +55,12 @@ def fingerprint(host) -> dict:
     ).stdout
     pids = {name: host.run(f"pgrep -o -f {pattern}").stdout.strip() for name, pattern in DAEMONS.items()}
     queue = sorted(json.loads(line)["queue_id"] for line in host.run("postqueue -j").stdout.splitlines() if line)
-    return {"files": hashlib.sha256(files.encode()).hexdigest(), "file_count": files.count("\n"), "pids": pids, "queue": queue}
+    return {
+        "files": hashlib.sha256(files.encode()).hexdigest(),
+        "file_count": files.count("\n"),
+        "pids": pids,
+        "queue": queue,
+    }
 
 
 def case_inventory(tmp_path, cases: dict[str, dict]) -> str:
@@ -65,7 +85,9 @@ def queued_message(mx1, outside):
 
     def hold(subject: str):
         mx1.run("postsuper -d ALL hold")
-        sent = json.loads(outside.check_output(f"smtpcheck send {MX} 25 hold-me@example.net alice@example.test {subject}"))
+        sent = json.loads(
+            outside.check_output(f"smtpcheck send {MX} 25 hold-me@example.net alice@example.test {subject}")
+        )
         assert sent["ok"], sent
         assert wait_for(lambda: '"queue_name": "hold"' in mx1.run("postqueue -j").stdout), "the message was not held"
 

@@ -24,8 +24,19 @@ CHANGE = {"postfix_smtps_enabled": False, "postfix_message_size_limit": 20971520
 
 
 def start_run(extra: dict) -> subprocess.Popen:
-    argv = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], CONVERGE, "--limit", "mx1", "-e", json.dumps(extra)]
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json", ANSIBLE_CALLBACKS_ENABLED="ansible.builtin.json")
+    argv = [
+        "ansible-playbook",
+        "-i",
+        os.environ["MOLECULE_INVENTORY_FILE"],
+        CONVERGE,
+        "--limit",
+        "mx1",
+        "-e",
+        json.dumps(extra),
+    ]
+    env = dict(
+        os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json", ANSIBLE_CALLBACKS_ENABLED="ansible.builtin.json"
+    )
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, start_new_session=True)
 
 
@@ -63,7 +74,18 @@ def written_not_live():
 
 
 def while_probing():
-    return lambda mx1: "mailhost-probe" in mx1.run("postqueue -j").stdout
+    """Once the master logged the restart of this change: postfix_reload is probing it then."""
+    state = {}
+
+    def moment(mx1):
+        if "cursor" not in state:
+            out = mx1.check_output("journalctl -n 0 --show-cursor -q --no-pager")
+            state["cursor"] = out.split("cursor: ", 1)[1].strip()
+            return False
+        log = mx1.run(f"journalctl -q --no-pager --after-cursor '{state['cursor']}' -t postfix/master").stdout
+        return "daemon started" in log or "reload -- version" in log
+
+    return moment
 
 
 def early():
@@ -105,7 +127,9 @@ def test_killed_broken_change_rerun_ends_on_the_last_good_configuration_with_a_c
     assert kill_when(mx1, proc, written_not_live())
     rerun = converge(broken)
     assert rerun.returncode != 0
-    assert "smtpd_helo_required" in rerun.messages and "previous configuration was restored" in rerun.messages, rerun.messages
+    assert "smtpd_helo_required" in rerun.messages and "previous configuration was restored" in rerun.messages, (
+        rerun.messages
+    )
     assert mx1.check_output("sha256sum /etc/postfix/main.cf /etc/postfix/master.cf") == good
     assert listens(outside, 25) and listens(outside, 587)
     assert not mx1.file(PENDING).exists
@@ -134,7 +158,9 @@ def test_a_held_lock_makes_a_run_wait_then_fail_saying_who_holds_it(mx1, converg
     try:
         run = converge({"mailhost_lock_timeout": 3})
         assert run.returncode != 0
-        assert "is locked by the run elsewhere:4242:1 (ansible-playbook pid 4242 on elsewhere, user ops)" in run.messages
+        assert (
+            "is locked by the run elsewhere:4242:1 (ansible-playbook pid 4242 on elsewhere, user ops)" in run.messages
+        )
         assert "waited 3 s" in run.messages
         check = converge({"mailhost_lock_timeout": 3}, check=True)
         assert check.returncode != 0, "a check run went ahead while another run held the lock"
@@ -181,4 +207,6 @@ def test_a_stale_temporary_file_of_a_killed_write_is_removed(mx1, converge):
 def test_lock_and_pending_marks_are_gone_after_a_normal_run(mx1, converge):
     assert converge().returncode == 0
     assert not mx1.file("/run/mailops-mailhost.lock").exists
-    assert not mx1.file(PENDING).exists and not mx1.file("/var/lib/mailops-mailhost/opendkim-rollback/pending.json").exists
+    assert (
+        not mx1.file(PENDING).exists and not mx1.file("/var/lib/mailops-mailhost/opendkim-rollback/pending.json").exists
+    )

@@ -21,7 +21,9 @@ POSTFIX_ONLY = os.path.join(SCENARIO, "postfix-only.yml")
 
 
 def snapshot(mx1) -> str:
-    return mx1.check_output("cat /etc/postfix/main.cf /etc/postfix/master.cf /etc/opendkim/KeyTable /etc/opendkim/SigningTable | sha256sum")
+    return mx1.check_output(
+        "cat /etc/postfix/main.cf /etc/postfix/master.cf /etc/opendkim/KeyTable /etc/opendkim/SigningTable | sha256sum"
+    )
 
 
 def assert_restored_and_serving(mx1, outside, before):
@@ -62,12 +64,20 @@ def test_a_submission_listener_without_sasl_mechanisms_is_caught_by_the_listener
     assert delivered()
 
 
-def test_a_dkim_key_opendkim_cannot_load_is_caught_and_the_previous_keys_and_tables_return(mx1, outside, queued_message):
+def test_a_dkim_key_opendkim_cannot_load_is_caught_and_the_previous_keys_and_tables_return(
+    mx1, outside, queued_message
+):
     # A real key, but pasted with a line before its PEM header: openssl reads it, opendkim does not.
     pem = subprocess.run(
-        ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"], capture_output=True, text=True, check=True
+        ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
-    keys = [{"domain": "example.test", "selector": "stack1"}, {"domain": "example.test", "selector": "stack2", "private_key": "# from the vault\n" + pem}]
+    keys = [
+        {"domain": "example.test", "selector": "stack1"},
+        {"domain": "example.test", "selector": "stack2", "private_key": "# from the vault\n" + pem},
+    ]
     before = snapshot(mx1)
     delivered = queued_message("held-dkim")
     run = stack_run({"opendkim_keys": keys, "opendkim_signing": {"example.test": "stack2"}})
@@ -82,7 +92,9 @@ def test_a_dkim_key_opendkim_cannot_load_is_caught_and_the_previous_keys_and_tab
     body = "From: <alice@example.test>\\nSubject: signed-again\\n\\nbody\\n"
     mx1.check_output(f"printf '{body}' | sendmail -f alice@example.test alice@example.test")
     assert wait_for(lambda: "Subject: signed-again" in mx1.run("cat /var/mail/alice").stdout)
-    assert "s=stack1" in mx1.run("cat /var/mail/alice").stdout.split("Subject: signed-again")[0].rsplit("\nFrom ", 1)[-1]
+    assert (
+        "s=stack1" in mx1.run("cat /var/mail/alice").stdout.split("Subject: signed-again")[0].rsplit("\nFrom ", 1)[-1]
+    )
 
 
 def test_a_probe_passes_on_the_good_configuration_and_leaves_nothing(mx1, converge):

@@ -20,7 +20,8 @@ README = os.path.join(PROJECT, "README.md")
 
 
 def example_files() -> dict[str, str]:
-    text = open(README, encoding="utf-8").read()
+    with open(README, encoding="utf-8") as handle:
+        text = handle.read()
     section = text[text.index("### Your own server") : text.index("## How a change goes live")]
     files = {}
     for block in re.findall(r"```yaml\n(.*?)```", section, re.DOTALL):
@@ -35,13 +36,19 @@ def example_files() -> dict[str, str]:
 def example(tmp_path_factory):
     work = tmp_path_factory.mktemp("readme")
     files = example_files()
-    assert set(files) == {"inventory/hosts.yml", "inventory/host_vars/mx1.example.com.yml", "inventory/group_vars/all/vault.yml"}
+    assert set(files) == {
+        "inventory/hosts.yml",
+        "inventory/host_vars/mx1.example.com.yml",
+        "inventory/group_vars/all/vault.yml",
+    }
     for name, content in files.items():
         (work / name).parent.mkdir(parents=True, exist_ok=True)
         (work / name).write_text(content)
     (work / "password").write_text("readme-example\n")
     vault = work / "inventory/group_vars/all/vault.yml"
-    subprocess.run(["ansible-vault", "encrypt", "--vault-password-file", str(work / "password"), str(vault)], check=True)
+    subprocess.run(
+        ["ansible-vault", "encrypt", "--vault-password-file", str(work / "password"), str(vault)], check=True
+    )
     connection = {
         "all": {
             "hosts": {

@@ -17,6 +17,7 @@ import yaml
 from conftest import stack_run
 
 HASH = "$6$secretsalt$uG3VbGSKBs0P3eLvFMFRqfd6ZjxCWbNiWBw1qLQ8a4oAqZ5Hy3VpLg3kQ9vG2N9f5YwQqYJ4cxyv9W3k2r1nA."
+ALICE = "$6$mailhosttest$5knLB0imYmPIqBm4ipDl/VcUz/FxkU4PGqj/OuU7o7FJBBAX3NrwuKcAG7eIkWV2YyQ65KBpJbUMUPUBTS2NV/"
 WRITE_PLACES = "/tmp /var/tmp /root/.ansible /var/log /var/lib/mailops-mailhost /etc/postfix"
 
 
@@ -24,7 +25,10 @@ WRITE_PLACES = "/tmp /var/tmp /root/.ansible /var/log /var/lib/mailops-mailhost 
 def vault(tmp_path_factory):
     work = tmp_path_factory.mktemp("vault")
     pem = subprocess.run(
-        ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"], capture_output=True, text=True, check=True
+        ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     secrets = {
         "opendkim_keys": [
@@ -32,17 +36,25 @@ def vault(tmp_path_factory):
             {"domain": "example.test", "selector": "vaulted", "private_key": pem},
         ],
         "dovecot_sasl_users": [
-            {"name": "alice", "password_hash": "$6$mailhosttest$5knLB0imYmPIqBm4ipDl/VcUz/FxkU4PGqj/OuU7o7FJBBAX3NrwuKcAG7eIkWV2YyQ65KBpJbUMUPUBTS2NV/"},
+            {
+                "name": "alice",
+                "password_hash": ALICE,
+            },
             {"name": "bob", "password_hash": HASH},
         ],
     }
     (work / "password").write_text("test-vault-password\n")
     vars_file = work / "secrets.yml"
     vars_file.write_text(yaml.safe_dump(secrets))
-    subprocess.run(["ansible-vault", "encrypt", "--vault-password-file", str(work / "password"), str(vars_file)], check=True)
+    subprocess.run(
+        ["ansible-vault", "encrypt", "--vault-password-file", str(work / "password"), str(vars_file)], check=True
+    )
     assert "$ANSIBLE_VAULT" in vars_file.read_text()
     needles = [line for line in pem.splitlines() if not line.startswith("-----")][1:4] + [HASH, HASH.split("$")[3][:40]]
-    return {"args": ("-vvv", "--vault-password-file", str(work / "password"), "-e", f"@{vars_file}"), "needles": needles}
+    return {
+        "args": ("-vvv", "--vault-password-file", str(work / "password"), "-e", f"@{vars_file}"),
+        "needles": needles,
+    }
 
 
 @pytest.fixture(scope="module")

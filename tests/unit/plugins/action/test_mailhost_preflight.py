@@ -27,18 +27,27 @@ GOOD = {
 CASES = {
     "good": ({}, None),
     "relay": ({"postfix_mynetworks": ["0.0.0.0/0"]}, "postfix_mynetworks: '0.0.0.0/0' trusts every address"),
-    "typo": ({"postfix_mynetwork": ["10.0.0.1/32"]}, "postfix_mynetwork: unknown variable; did you mean postfix_mynetworks?"),
+    "typo": (
+        {"postfix_mynetwork": ["10.0.0.1/32"]},
+        "postfix_mynetwork: unknown variable; did you mean postfix_mynetworks?",
+    ),
     "type": ({"postfix_message_size_limit": "huge"}, "postfix_message_size_limit: 'huge' is not an int"),
     "choice": ({"postfix_inet_protocols": "ipv5"}, "postfix_inet_protocols: 'ipv5' is not one of"),
     "nested": (
         {"opendkim_keys": [{"domain": "example.com", "selector": "a", "bits": "many"}]},
         "opendkim_keys[0].bits: 'many' is not an int",
     ),
-    "entry-key": ({"opendkim_keys": [{"domain": "example.com", "selector": "a", "sel": 1}]}, "opendkim_keys.sel: unknown key"),
+    "entry-key": (
+        {"opendkim_keys": [{"domain": "example.com", "selector": "a", "sel": 1}]},
+        "opendkim_keys.sel: unknown key",
+    ),
     "size": ({"postfix_message_size_limit": 52428800}, "postfix_message_size_limit: message_size_limit = 52428800"),
     "fqdn": ({"postfix_myhostname": "mailhost"}, "postfix_myhostname: 'mailhost' must be a fully qualified"),
     "banner": ({"postfix_smtpd_banner": "$myhostname ESMTP Postfix 3.7.11"}, "postfix_smtpd_banner"),
-    "selector": ({"opendkim_keys": [{"domain": "example.com", "selector": "my selector"}]}, "opendkim_keys[0].selector"),
+    "selector": (
+        {"opendkim_keys": [{"domain": "example.com", "selector": "my selector"}]},
+        "opendkim_keys[0].selector",
+    ),
     "newline-option": (
         {"postfix_submission_options": {"syslog_name": "postfix/submission\n2526 inet n - y - - smtpd"}},
         "postfix_submission_options.syslog_name",
@@ -80,7 +89,9 @@ def outcome(tmp_path_factory):
             ]
         )
     )
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json", ANSIBLE_CALLBACKS_ENABLED="ansible.builtin.json")
+    env = dict(
+        os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json", ANSIBLE_CALLBACKS_ENABLED="ansible.builtin.json"
+    )
     proc = subprocess.run(
         ["ansible-playbook", "-i", str(work / "inventory.yml"), str(work / "play.yml"), "--forks", "8"],
         capture_output=True,

@@ -40,7 +40,9 @@ def test_selectors_with_spaces_slashes_or_empty_labels_are_refused(selector):
     assert n.selector_problem(selector)
 
 
-@pytest.mark.parametrize("entry", ["$myhostname", "localhost", "localhost.$mydomain", "example.test", "hash:/etc/postfix/x"])
+@pytest.mark.parametrize(
+    "entry", ["$myhostname", "localhost", "localhost.$mydomain", "example.test", "hash:/etc/postfix/x"]
+)
 def test_destination_entries(entry):
     assert n.destination_problem(entry) is None
 

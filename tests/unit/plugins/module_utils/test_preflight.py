@@ -55,7 +55,10 @@ def test_the_defaults_pass():
         ({"opendkim_keys": [{"domain": "example test", "selector": "s1"}]}, "opendkim_keys[0].domain: 'example test'"),
         ({"opendkim_keys": [{"domain": "example.com", "selector": "my selector"}]}, "opendkim_keys[0].selector"),
         ({"opendkim_keys": [{"domain": "example.com", "selector": "../x"}]}, "opendkim_keys[0].selector"),
-        ({"opendkim_keys": [{"domain": "example.com", "selector": "s", "bits": 100000}]}, "opendkim_keys[0].bits: 100000"),
+        (
+            {"opendkim_keys": [{"domain": "example.com", "selector": "s", "bits": 100000}]},
+            "opendkim_keys[0].bits: 100000",
+        ),
         ({"opendkim_signing": {"example.com": "nope"}}, "opendkim_signing.example.com: 'nope' names no key"),
         ({"opendkim_trusted_hosts": ["0.0.0.0/0"]}, "opendkim_trusted_hosts: '0.0.0.0/0' trusts every address"),
         ({"opendkim_trusted_hosts": ["10.0.0.0/8"]}, "gets its mail signed"),
@@ -67,7 +70,10 @@ def test_the_defaults_pass():
         ({"fail2ban_maxretry": 0}, "fail2ban_maxretry: 0 must be at least 1"),
         ({"postfix_mydestination": ["localhost"], "params": {"mydestination": "localhost"}}, "must list $myhostname"),
         ({"params": {"message_size_limit": "52428800"}}, "postfix_message_size_limit: message_size_limit = 52428800"),
-        ({"params": {"queue_minfree": "100"}, "postfix_main_cf": {"queue_minfree": 100}}, "postfix_main_cf.queue_minfree"),
+        (
+            {"params": {"queue_minfree": "100"}, "postfix_main_cf": {"queue_minfree": 100}},
+            "postfix_main_cf.queue_minfree",
+        ),
     ],
 )
 def test_each_rule_names_the_variable_and_its_value(changes, expected):
@@ -87,13 +93,17 @@ def test_password_hashes_and_private_keys_are_never_shown():
 
 
 def test_sasl_without_the_dovecot_role():
-    found = pf.stack_problems({**VALUES, "postfix_sasl_enabled": True, "postfix_sasl_path": "private/auth"}, ["postfix"], PARAMS)
+    found = pf.stack_problems(
+        {**VALUES, "postfix_sasl_enabled": True, "postfix_sasl_path": "private/auth"}, ["postfix"], PARAMS
+    )
     assert found and "needs the dovecot_sasl role" in found[0]
 
 
 def test_unknown_variables_name_the_nearest_known_one():
     known = {"postfix_mynetworks", "postfix_myhostname", "opendkim_keys"}
-    found = pf.unknown_variables(["postfix_mynetwork", "opendkim_key", "postfix_whatever_else", "other", "__postfix_x"], known)
+    found = pf.unknown_variables(
+        ["postfix_mynetwork", "opendkim_key", "postfix_whatever_else", "other", "__postfix_x"], known
+    )
     assert found[0].startswith("opendkim_key: unknown variable; did you mean opendkim_keys?")
     assert found[1].startswith("postfix_mynetwork: unknown variable; did you mean postfix_mynetworks?")
     assert "no role of mailops.mailhost reads it" in found[2] and len(found) == 3

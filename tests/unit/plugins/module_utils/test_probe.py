@@ -39,7 +39,8 @@ def test_delivery_outcome_reads_the_probe_messages_lines_only():
     lines = [
         "postfix/qmgr: ABC123: from=<mailhost-probe@example.test>, size=664, nrcpt=1 (queue active)",
         "postfix/local: OTHER1: to=<x@y>, status=deferred (whatever)",
-        "postfix/local: ABC123: to=<mailhost-probe@mx.example.test>, relay=local, status=sent (delivered to file: /dev/null)",
+        "postfix/local: ABC123: to=<mailhost-probe@mx.example.test>, relay=local, "
+        "status=sent (delivered to file: /dev/null)",
     ]
     status, evidence = _probe.delivery_outcome(lines, "ABC123")
     assert status == "sent" and len(evidence) == 2

@@ -99,7 +99,9 @@ def test_hostile_arguments_are_refused_before_anything_is_written(tmp_path, run_
 
 
 def test_keys_that_are_not_rsa_are_refused_plainly(tmp_path, run_module, real_commands):
-    ed25519 = subprocess.run(["openssl", "genpkey", "-algorithm", "ED25519"], capture_output=True, text=True).stdout
+    ed25519 = subprocess.run(
+        ["openssl", "genpkey", "-algorithm", "ED25519"], capture_output=True, text=True, check=True
+    ).stdout
     keys = [{"domain": "example.com", "selector": "s1"}]
     out = run_module(dkim_keys, args(tmp_path, keys=keys, private_keys={"example.com/s1": ed25519}))
     assert out.failed and "is a ed25519 key; DKIM keys here are RSA" in out.result["msg"]

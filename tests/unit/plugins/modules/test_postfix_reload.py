@@ -128,5 +128,7 @@ def test_a_failure_restores_the_extra_generations_too_and_runs_their_commands(po
 
 
 def test_verify_probes_without_reloading(postfix_env, run_module):
-    out = run_module(postfix_reload, {**BASE, "config_dir": str(postfix_env.config), "state": "started", "verify": True})
+    out = run_module(
+        postfix_reload, {**BASE, "config_dir": str(postfix_env.config), "state": "started", "verify": True}
+    )
     assert not out.failed and out.result["action"] == "none" and systemctl_actions(postfix_env) == []

@@ -1,0 +1,88 @@
+# Copyright: mailops.mailhost contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The collection's roles as data, on the controller: their argument specs, defaults and vars.
+
+The action plugins that see the whole stack at once (the pre-flight, the one facts call of the
+stack) read the roles' own files, so that each rule and each list lives in one place: a role's
+meta/argument_specs.yml, defaults/main.yml and vars/*.yml. Values are templated the way Ansible
+templates them when the role runs: role defaults lowest, then everything the task sees.
+"""
+
+from __future__ import annotations
+
+import os
+
+try:  # ansible-core 2.19 and later: templates are rendered only from trusted sources
+    from ansible.template import trust_as_template
+except ImportError:  # older ansible-core renders every string
+
+    def trust_as_template(value):
+        return value
+
+
+ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
+# Facts the roles set for the roles after them: known names, although no argument spec lists them.
+ROLE_OUTPUTS = ("certbot_postfix_chain_files", "certbot_failure", "opendkim_dns_records", "opendkim_rollback_dir")
+
+
+def role_names() -> list[str]:
+    return sorted(n for n in os.listdir(ROLES_DIR) if os.path.isdir(os.path.join(ROLES_DIR, n)))
+
+
+class Stack:
+    """Loads the roles' files through Ansible's own loader (so their templates are trusted)."""
+
+    def __init__(self, loader):
+        self.loader = loader
+        self._cache: dict[str, object] = {}
+
+    def load(self, path: str):
+        if path not in self._cache:
+            if not os.path.isfile(path):
+                self._cache[path] = {}
+            else:
+                try:
+                    self._cache[path] = self.loader.load_from_file(path, trusted_as_template=True) or {}
+                except TypeError:  # ansible-core before 2.19 has no trust, and no such argument
+                    self._cache[path] = self.loader.load_from_file(path) or {}
+        return self._cache[path]
+
+    def options(self, role: str) -> dict:
+        """Every option of every entry point of the role's argument spec."""
+        specs = self.load(os.path.join(ROLES_DIR, role, "meta", "argument_specs.yml")).get("argument_specs", {})
+        options: dict = {}
+        for entry in specs.values():
+            options.update(entry.get("options") or {})
+        return options
+
+    def defaults(self, role: str) -> dict:
+        return dict(self.load(os.path.join(ROLES_DIR, role, "defaults", "main.yml")))
+
+    def role_vars(self, role: str, platform_files: list[str] = ()) -> dict:
+        """vars/main.yml, then the platform files that exist (vars/<family>.yml, host_<family>.yml, ...)."""
+        merged = dict(self.load(os.path.join(ROLES_DIR, role, "vars", "main.yml")))
+        for name in platform_files:
+            merged.update(self.load(os.path.join(ROLES_DIR, role, "vars", name)))
+        return merged
+
+    def known_variables(self) -> set[str]:
+        return {opt for role in role_names() for opt in self.options(role)} | set(ROLE_OUTPUTS)
+
+    def available(self, task_vars: dict, overrides: dict | None = None) -> dict:
+        """Every role's defaults under what the task sees, as Ansible layers them for a role."""
+        merged = {}
+        for role in role_names():
+            merged.update(self.defaults(role))
+        merged.update(task_vars)
+        merged.update(overrides or {})
+        merged.setdefault("ansible_managed", "Ansible managed")
+        return merged
+
+
+def evaluate(templar, name: str):
+    """The value of a variable, templated (its templates resolved, lazily, as a task would see it)."""
+    return templar.template(trust_as_template("{{ " + name + " }}"))
+
+
+def render(templar, text: str):
+    return templar.template(trust_as_template(text))
