@@ -514,6 +514,7 @@ def main() -> None:
                 "type": "list",
                 "elements": "dict",
                 "required": True,
+                "no_log": False,  # names and sizes only; the private keys come in private_keys
                 "options": {
                     "domain": {"type": "str", "required": True},
                     "selector": {"type": "str", "required": True},

@@ -39,6 +39,18 @@ options:
     description: Seconds after which a lock is stale and taken over, whoever holds it.
     type: int
     default: 1800
+  owner:
+    description: Who this run is (id, controller, pid, started, user). Set by the action plugin; do not set it.
+    type: dict
+    required: true
+  wait:
+    description: Seconds one call waits on the host before it returns to the action plugin. Set by the action plugin.
+    type: float
+    default: 10.0
+  break_id:
+    description: The id of a stale holder whose lock is taken over. Set by the action plugin.
+    type: str
+    default: ""
 extends_documentation_fragment:
   - mailops.mailhost.attributes
 attributes:

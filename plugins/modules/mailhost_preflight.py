@@ -94,7 +94,16 @@ from ansible.module_utils.basic import AnsibleModule
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    module = AnsibleModule(
+        argument_spec={
+            "roles": {"type": "list", "elements": "str", "required": True},
+            "allow_unknown": {"type": "bool", "default": False},
+            "overrides": {"type": "dict", "default": {}},
+            "platform": {"type": "str"},
+            "render": {"type": "bool", "default": False},
+        },
+        supports_check_mode=True,
+    )
     module.fail_json(msg="mailops.mailhost.mailhost_preflight runs on the controller as an action plugin only")
 
 
