@@ -13,6 +13,7 @@ import os
 import re
 import signal
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -23,21 +24,39 @@ PENDING = "/var/lib/mailops-mailhost/postfix-rollback/pending.json"
 CHANGE = {"postfix_smtps_enabled": False, "postfix_message_size_limit": 20971520}
 
 
+RUNS: list[subprocess.Popen] = []
+
+
 def start_run(extra: dict) -> subprocess.Popen:
-    argv = [
-        "ansible-playbook",
-        "-i",
-        os.environ["MOLECULE_INVENTORY_FILE"],
-        CONVERGE,
-        "--limit",
-        "mx1",
-        "-e",
-        json.dumps(extra),
-    ]
+    """A converge in the background, in its own process group; its output goes to a file (never a full pipe)."""
+    argv = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], CONVERGE, "--limit", "mx1"]
+    argv += ["-e", json.dumps(extra)]
     env = dict(
         os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json", ANSIBLE_CALLBACKS_ENABLED="ansible.builtin.json"
     )
-    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    output = tempfile.TemporaryFile()  # noqa: SIM115 - it lives as long as the run; the fixture closes it
+    proc = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    proc.output = output
+    RUNS.append(proc)
+    return proc
+
+
+def output_of(proc: subprocess.Popen, timeout: float = 600) -> str:
+    proc.wait(timeout=timeout)
+    proc.output.seek(0)
+    return proc.output.read().decode("utf-8", "replace")
+
+
+@pytest.fixture(autouse=True)
+def no_run_left_behind():
+    """A run a failed test did not kill is killed, so that it cannot hold the host's lock for the next test."""
+    yield
+    while RUNS:
+        proc = RUNS.pop()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        proc.output.close()
 
 
 def kill_when(mx1, proc: subprocess.Popen, moment, sig=signal.SIGKILL, timeout: float = 300) -> bool:
@@ -141,8 +160,8 @@ def test_two_runs_at_once_one_waits_for_the_other(mx1, outside, converge):
     first = start_run(CHANGE)
     time.sleep(1)
     second = start_run(broken)
-    out_first = first.communicate(timeout=600)[0].decode()
-    out_second = second.communicate(timeout=600)[0].decode()
+    out_first = output_of(first)
+    out_second = output_of(second)
     assert first.returncode == 0, out_first[-3000:]
     assert second.returncode != 0 and "smtpd_helo_required" in out_second, out_second[-3000:]
     assert '"waited"' in out_second  # the lock task reports how long it waited
