@@ -40,12 +40,17 @@ class ActionModule(ActionBase):
         if unknown_roles:
             raise AnsibleError(f"mailhost_preflight: no such role in mailops.mailhost: {', '.join(unknown_roles)}")
         stack = Stack(self._loader)
-        available = stack.available(task_vars, dict(args.get("overrides") or {}))
-        templar = self._templar.copy_with_new_env(available_variables=available)
+        overrides = dict(args.get("overrides") or {})
+        order = ["mailhost", *roles]
+
+        def templar_for(role: str):
+            available = stack.available(task_vars, overrides, role, tuple(order[: order.index(role)]))
+            return available, self._templar.copy_with_new_env(available_variables=available)
 
         problems: list[str] = []
         values: dict = {}
-        for role in ["mailhost", *roles]:
+        for role in order:
+            _available, templar = templar_for(role)
             raw, errors = self._resolve(templar, stack.options(role))
             problems += errors
             validated, spec_errors = self._validate(stack.options(role), raw)
@@ -55,6 +60,7 @@ class ActionModule(ActionBase):
         if not problems:  # the rules read values of the right types only
             params: dict[str, str] = {}
             if "postfix" in roles:
+                available, templar = templar_for("postfix")
                 params, rendered, postfix_problems = self._postfix(stack, templar, available, task_vars, args)
                 problems += postfix_problems
             problems += stack_problems(values, roles, params)
@@ -62,6 +68,9 @@ class ActionModule(ActionBase):
             present = [name for name in task_vars if isinstance(name, str)]
             problems += unknown_variables(present, stack.known_variables())
 
+        if not problems and args.get("host"):
+            result["changes"], change_problems = self._changes(stack, task_vars, overrides, roles, args["host"])
+            problems += change_problems
         result.update(changed=False, roles=roles, problems=problems)
         if args.get("render"):
             result["files"] = rendered
@@ -75,6 +84,38 @@ class ActionModule(ActionBase):
         else:
             result["msg"] = f"pre-flight passed for {', '.join(roles)}"
         return result
+
+    def _changes(self, stack: Stack, task_vars: dict, overrides: dict, roles: list[str], host: dict):
+        """What each role would change on the host, from the one facts call (its __ROLE_changes).
+
+        The roles are evaluated in the order they run, each with what the ones before hand it: the
+        certificate certbot keeps in service and opendkim's signing keys as the host has them now.
+        """
+        facts = {**(task_vars.get("ansible_facts") or {}), **(host.get("ansible_facts") or {})}
+        files = vars_files(facts, str(task_vars.get("mailhost_platform_profile") or ""))
+        handed = {"mailhost_host": host, "ansible_facts": facts}
+        changes, problems = {}, []
+        for index, role in enumerate(roles):
+            role_dir = os.path.join(ROLES_DIR, role)
+            available = stack.available(task_vars, {**overrides, **handed}, role, ("mailhost", *roles[:index]))
+            scoped = self._templar.copy_with_new_env(
+                available_variables={
+                    **available,
+                    **stack.role_vars(role, files),
+                    "role_path": role_dir,
+                    "ansible_search_path": [role_dir],
+                }
+            )
+            try:
+                changes[role] = list(evaluate(scoped, f"__{role}_changes") or [])
+                if role == "certbot":
+                    handed["postfix_tls_chain_files"] = evaluate(scoped, "__certbot_chain_now")
+                if role == "opendkim":
+                    records = evaluate(scoped, "__opendkim_records_now")
+                    handed["postfix_probe_dkim"] = [r for r in records if r.get("signing")]
+            except Exception as exc:  # noqa: BLE001 - reported, naming the role
+                problems.append(f"{role}: what would change cannot be computed: {' '.join(str(exc).split())[:300]}")
+        return changes, problems
 
     @staticmethod
     def _resolve(templar, spec: dict) -> tuple[dict, list[str]]:

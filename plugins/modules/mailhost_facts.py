@@ -44,6 +44,30 @@ options:
     type: list
     elements: path
     default: []
+  digests:
+    description:
+      - Files to describe by their SHA-256, mode and owner (never their content), so that the controller can tell
+        whether what it would write differs, without a call per file. Secrets are safe here.
+    type: list
+    elements: path
+    default: []
+  contents:
+    description: Small configuration files (main.cf, master.cf) whose text to return; never a file holding a secret.
+    type: list
+    elements: path
+    default: []
+  dkim_keys:
+    description: DKIM private key files whose public key (base64 SubjectPublicKeyInfo), size and kind to return.
+    type: list
+    elements: path
+    default: []
+  roles:
+    description:
+      - The roles of mailops.mailhost whose requests to merge (the action plugin reads each role's C(__ROLE_facts) from
+        its C(vars/main.yml)). With several roles, one call learns what the whole stack needs.
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - mailops.mailhost.attributes
 attributes:
@@ -100,14 +124,32 @@ missing_packages:
   returned: always
   type: list
   elements: str
+files:
+  description: Each requested digest path mapped to C(exists), C(sha256), C(mode) (octal string), C(owner), C(group).
+  returned: always
+  type: dict
+  sample: {/etc/opendkim/KeyTable: {exists: true, sha256: 3b1f..., mode: "0640", owner: opendkim, group: opendkim}}
+texts:
+  description: Each requested content path mapped to its text (null when the file does not exist).
+  returned: always
+  type: dict
+dkim:
+  description: Each requested DKIM key path mapped to C(public_key), C(bits) and C(kind) (C(exists) false when absent).
+  returned: always
+  type: dict
 """
 
 import glob
+import grp
+import hashlib
 import os
+import pwd
 import socket
+import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mailops.mailhost.plugins.module_utils._dkim import key_kind, pem_body
 from ansible_collections.mailops.mailhost.plugins.module_utils._files import read_text
 from ansible_collections.mailops.mailhost.plugins.module_utils._host import run
 from ansible_collections.mailops.mailhost.plugins.module_utils._osinfo import (
@@ -166,6 +208,49 @@ def certificates(module: AnsibleModule, paths: list[str]) -> dict[str, dict]:
     return described
 
 
+def describe_file(path: str) -> dict:
+    """exists, sha256, mode, owner and group of a file; never its content."""
+    try:
+        st = os.stat(path)
+        with open(path, "rb") as handle:
+            digest = hashlib.sha256(handle.read()).hexdigest()
+    except (FileNotFoundError, NotADirectoryError):
+        return {"exists": False}
+    except OSError as exc:
+        return {"exists": True, "error": str(exc)}
+    return {
+        "exists": True,
+        "sha256": digest,
+        "mode": f"{stat.S_IMODE(st.st_mode):04o}",
+        "owner": name_of(pwd.getpwuid, st.st_uid),
+        "group": name_of(grp.getgrgid, st.st_gid),
+    }
+
+
+def name_of(lookup, ident: int) -> str:
+    try:
+        return lookup(ident)[0]
+    except KeyError:
+        return str(ident)
+
+
+def dkim_public_keys(module: AnsibleModule, paths: list[str]) -> dict[str, dict]:
+    openssl = module.get_bin_path("openssl") if paths else None
+    described = {}
+    for path in paths:
+        if not os.path.isfile(path) or not openssl:
+            described[path] = {"exists": False}
+            continue
+        rc, text, _err = run(module, [openssl, "pkey", "-in", path, "-noout", "-text", "-passin", "pass:"])
+        rc2, pub, _err = run(module, [openssl, "pkey", "-in", path, "-pubout", "-passin", "pass:"])
+        if rc != 0 or rc2 != 0:
+            described[path] = {"exists": True, "kind": "unreadable", "bits": 0, "public_key": ""}
+            continue
+        kind, bits = key_kind(text)
+        described[path] = {"exists": True, "kind": kind, "bits": bits, "public_key": pem_body(pub)}
+    return described
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -174,6 +259,10 @@ def main() -> None:
             "services": {"type": "list", "elements": "str", "default": []},
             "x509": {"type": "list", "elements": "path", "default": []},
             "repos": {"type": "list", "elements": "str", "default": []},
+            "digests": {"type": "list", "elements": "path", "default": []},
+            "contents": {"type": "list", "elements": "path", "default": []},
+            "dkim_keys": {"type": "list", "elements": "path", "default": []},
+            "roles": {"type": "list", "elements": "str", "default": []},
         },
         supports_check_mode=True,
     )
@@ -193,6 +282,9 @@ def main() -> None:
         services=unit_states(module, p["services"]),
         x509=certificates(module, p["x509"]),
         enabled_repos=[r for r in p["repos"] if r in repos],
+        files={path: describe_file(path) for path in p["digests"]},
+        texts={path: read_text(path) for path in p["contents"]},
+        dkim=dkim_public_keys(module, p["dkim_keys"]),
     )
 
 

@@ -52,6 +52,11 @@ options:
     description: Return the candidate C(main.cf) parameters and C(master.cf) as RV(files).
     type: bool
     default: false
+  host:
+    description:
+      - The result of M(mailops.mailhost.mailhost_facts) for the roles. With it, RV(changes) says what each role would
+        change on the host (the mailhost role runs no role at all when nothing would change).
+    type: dict
 extends_documentation_fragment:
   - mailops.mailhost.attributes
 attributes:
@@ -84,6 +89,11 @@ problems:
   returned: always
   type: list
   elements: str
+changes:
+  description: Each role's reasons to call a module (an empty list where nothing would change), with O(host).
+  returned: when O(host) is given and the pre-flight passed
+  type: dict
+  sample: {postfix: ["/etc/postfix/main.cf: parameters differ"], fail2ban: []}
 files:
   description: The candidate C(main.cf) (the role's parameters) and C(master.cf), by file name.
   returned: when O(render) is true
@@ -101,6 +111,7 @@ def main() -> None:
             "overrides": {"type": "dict", "default": {}},
             "platform": {"type": "str"},
             "render": {"type": "bool", "default": False},
+            "host": {"type": "dict"},
         },
         supports_check_mode=True,
     )

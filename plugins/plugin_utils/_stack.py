@@ -23,6 +23,8 @@ except ImportError:  # older ansible-core renders every string
 ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
 # Facts the roles set for the roles after them: known names, although no argument spec lists them.
 ROLE_OUTPUTS = ("certbot_postfix_chain_files", "certbot_failure", "opendkim_dns_records", "opendkim_rollback_dir")
+# The roles the mailhost role includes with public: true (their defaults are seen by the roles after them).
+PUBLIC_ROLES = ("certbot", "opendkim")
 
 
 def role_names() -> list[str]:
@@ -68,10 +70,14 @@ class Stack:
     def known_variables(self) -> set[str]:
         return {opt for role in role_names() for opt in self.options(role)} | set(ROLE_OUTPUTS)
 
-    def available(self, task_vars: dict, overrides: dict | None = None) -> dict:
-        """Every role's defaults under what the task sees, as Ansible layers them for a role."""
+    def available(self, task_vars: dict, overrides: dict | None = None, role: str = "", before: tuple = ()) -> dict:
+        """What a role's tasks see, layered as Ansible does: the defaults of the public roles included
+        before it and its own defaults, under what the task sees, under the composing role's overrides."""
         merged = {}
-        for role in role_names():
+        for earlier in before:
+            if earlier in PUBLIC_ROLES and earlier != role:
+                merged.update(self.defaults(earlier))
+        if role:
             merged.update(self.defaults(role))
         merged.update(task_vars)
         merged.update(overrides or {})
