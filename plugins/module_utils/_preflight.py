@@ -160,7 +160,7 @@ def dkim_problems(values: Mapping, policy_options: Mapping) -> list[str]:
             problems.append(line(name, f"{domain}/{selector}", "is listed twice"))
         seen.add((domain, selector))
         bits = key.get("bits") if key.get("bits") is not None else default_bits
-        bits_name = f"{name}.bits" if "bits" in key else "opendkim_key_bits"
+        bits_name = f"{name}.bits" if key.get("bits") is not None else "opendkim_key_bits"
         if isinstance(bits, int) and not 2048 <= bits <= MAX_KEY_BITS:
             problems.append(
                 line(bits_name, bits, f"must be from 2048 (RFC 8301) to {MAX_KEY_BITS} bits (larger keys take minutes)")

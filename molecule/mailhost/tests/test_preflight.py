@@ -84,7 +84,7 @@ CATALOGUE = {
     ),
     "tls-off": (
         {"postfix_smtpd_tls_security_level": "none"},
-        "postfix_smtpd_tls_security_level: 'none' is not allowed",
+        "postfix_smtpd_tls_security_level: 'none' is not one of may, encrypt",
     ),
     "tls-old": (
         {"postfix_tls_protocols": "!SSLv2, !SSLv3"},
