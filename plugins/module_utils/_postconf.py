@@ -202,6 +202,21 @@ def parse_findings(text: str) -> list[Finding]:
     return findings
 
 
+def restart_reason(changed: list[str], old_master: str | None, new_master: str | None) -> str:
+    """Why a change needs a full restart rather than 'postfix reload' (empty: a reload applies it)."""
+    params = sorted(RESTART_PARAMS.intersection(changed))
+    if params:
+        return f"{', '.join(params)} changed (a reload does not apply {'it' if len(params) == 1 else 'them'})"
+    if old_master is None or new_master is None or old_master == new_master:
+        return ""
+    added = sorted(listeners(parse_master_cf(new_master)) - listeners(parse_master_cf(old_master)))
+    removed = sorted(listeners(parse_master_cf(old_master)) - listeners(parse_master_cf(new_master)))
+    parts = ([f"new listener {', '.join(added)}"] if added else []) + (
+        [f"listener {', '.join(removed)} removed"] if removed else []
+    )
+    return "; ".join(parts)
+
+
 def restart_required(changed: list[str], old_master: str | None, new_master: str | None) -> bool:
     """Whether a change needs a full restart rather than 'postfix reload'."""
     if RESTART_PARAMS.intersection(changed):

@@ -160,6 +160,14 @@ backup:
   description: The rollback generation holding the previous files of this change (empty when nothing changed).
   returned: always
   type: str
+mailhost_changes:
+  description:
+    - The change item by item, in the change report's shape (C(component), C(kind), C(item), C(before), C(after), C(note)) -
+      keys generated, written or whose mode is corrected (never their content), table entries, opendkim.conf, the
+      records to publish for new keys, and the action opendkim needs.
+  returned: always
+  type: list
+  elements: dict
 action:
   description: What was done to O(service) (V(restart), V(reload) or V(none)).
   returned: always
@@ -177,6 +185,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailops.mailhost.plugins.module_utils import _rollback
+from ansible_collections.mailops.mailhost.plugins.module_utils._changes import action_entry, entry, table_entries
 from ansible_collections.mailops.mailhost.plugins.module_utils._dkim import (
     MAX_BITS,
     MIN_BITS,
@@ -370,6 +379,7 @@ class Plan:
         self.diffs: list[dict] = []
         self.records: list[dict] = []
         self.after_interruption = False  # the live state is unknown: restart, whatever changed
+        self.changes: list[dict] = []  # the report's entries (module_utils/_changes)
 
     def __bool__(self) -> bool:
         return bool(self.writes) or bool(self.changed_keys)
@@ -391,10 +401,17 @@ def plan_keys(module: AnsibleModule, host: Opendkim, signing: dict[str, str], pl
             wanted = host.generate(key["bits"])
         elif current is None:
             plan.changed_keys.append(ident)
+            plan.changes.append(
+                entry("opendkim", "key", ident, None, f"{key['bits']}-bit RSA", "generated on the host")
+            )
             continue  # check mode: the key does not exist yet, nor its record
         if wanted is not None and wanted != current:
             plan.changed_keys.append(ident)
             plan.writes.append((path, wanted, 0o600, None))
+            how = "from private_keys" if supplied else "generated on the host"
+            plan.changes.append(
+                entry("opendkim", "key", ident, "present" if current else None, "replaced" if current else "new", how)
+            )
         pem = wanted if wanted is not None else current
         if wanted is None:
             check_key(module, host, pem, path)
@@ -402,10 +419,30 @@ def plan_keys(module: AnsibleModule, host: Opendkim, signing: dict[str, str], pl
             if (st.st_mode & 0o777) != 0o600 or st.st_uid != host.uid:
                 plan.changed_keys.append(f"{ident} (permissions)")
                 plan.writes.append((path, pem, 0o600, None))
+                owner = (
+                    pwd.getpwuid(st.st_uid).pw_name if st.st_uid in {u.pw_uid for u in pwd.getpwall()} else st.st_uid
+                )
+                plan.changes.append(
+                    entry(
+                        "opendkim",
+                        "key",
+                        f"{ident} mode",
+                        f"{st.st_mode & 0o777:04o} {owner}",
+                        f"0600 {p['owner']}",
+                        "a private key's mode",
+                    )
+                )
         bits = host.describe(pem)[1]
         plan.records.append(
             record(key["domain"], key["selector"], host.public(pem), bits, signing[key["domain"]] == key["selector"])
         )
+
+
+def user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
 
 
 def check_key(module: AnsibleModule, host: Opendkim, pem: str, what: str) -> None:
@@ -436,6 +473,7 @@ def plan_tables(module: AnsibleModule, signing: dict[str, str], plan: Plan) -> N
             plan.changed_tables.append(name)
             plan.diffs.append(file_diff(path, before, content))
             plan.writes.append((path, content, 0o640, None))
+            plan.changes += table_entries("opendkim", path, before, content)
 
 
 def plan_config(module: AnsibleModule, host: Opendkim, signing: dict[str, str], plan: Plan) -> None:
@@ -453,6 +491,9 @@ def plan_config(module: AnsibleModule, host: Opendkim, signing: dict[str, str], 
         module.fail_json(msg=f"the new opendkim.conf is invalid, nothing was written: {problem}")
     plan.config_changed = True
     plan.writes.append((p["config_path"], content, 0o640, 0))
+    plan.changes.append(
+        entry("opendkim", "file", p["config_path"], "present" if before else None, "changed", "restart")
+    )
 
 
 def apply(module: AnsibleModule, host: Opendkim, plan: Plan, result: dict) -> None:
@@ -552,8 +593,17 @@ def main() -> None:
         if interrupted or not recover_interrupted(module, host, plan, result):
             break
         interrupted = True
+    changed_keys = {c["item"] for c in plan.changes if c["kind"] == "key"}
+    plan.changes += [
+        entry("opendkim", "record", r["name"], None, r["zone_line"], "publish" + (", signing" if r["signing"] else ""))
+        for r in plan.records
+        if f"{r['domain']}/{r['selector']}" in changed_keys
+    ]
+    if plan:
+        plan.changes.append(action_entry("opendkim", "restart" if plan.config_changed else "reload", ""))
     result.update(
         changed=result["changed"] or bool(plan),
+        mailhost_changes=plan.changes,
         config_changed=plan.config_changed,
         changed_keys=plan.changed_keys,
         changed_tables=plan.changed_tables,

@@ -62,6 +62,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+mailhost_changes:
+  description: The services and ports opened or closed, in the change report's shape (see M(mailops.mailhost.postconf)).
+  returned: success
+  type: list
+  elements: dict
 zone:
   description: The zone that was managed.
   returned: success
@@ -90,6 +95,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mailops.mailhost.plugins.module_utils._changes import entry
 from ansible_collections.mailops.mailhost.plugins.module_utils._files import file_diff, read_text, write_atomic
 from ansible_collections.mailops.mailhost.plugins.module_utils._firewalld import (
     check_port,
@@ -210,6 +216,12 @@ def main() -> None:
         "added": sorted(set(permanent.add_services + permanent.add_ports)),
         "removed": sorted(set(permanent.remove_services + permanent.remove_ports)),
     }
+    result["mailhost_changes"] = [
+        entry("firewall", "firewall", f"{zone}: {name}", None, "open") for name in result["added"]
+    ]
+    result["mailhost_changes"] += [
+        entry("firewall", "firewall", f"{zone}: {name}", "open", None) for name in result["removed"]
+    ]
     if module._diff:
         result["diff"] = diff(zone, permanent, before_services, before_ports)
     if module.check_mode or not changed:

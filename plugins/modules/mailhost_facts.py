@@ -261,7 +261,7 @@ def main() -> None:
             "repos": {"type": "list", "elements": "str", "default": []},
             "digests": {"type": "list", "elements": "path", "default": []},
             "contents": {"type": "list", "elements": "path", "default": []},
-            "dkim_keys": {"type": "list", "elements": "path", "default": []},
+            "dkim_keys": {"type": "list", "elements": "path", "default": [], "no_log": False},  # paths only
             "roles": {"type": "list", "elements": "str", "default": []},
         },
         supports_check_mode=True,

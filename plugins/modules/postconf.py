@@ -186,6 +186,15 @@ findings:
   returned: always
   type: list
   elements: dict
+mailhost_changes:
+  description:
+    - The change item by item, in the change report's shape (C(component), C(kind), C(item), C(before), C(after), C(note)) -
+      main.cf parameters, master.cf services by field and C(-o) option, lookup-table entries, and the action Postfix
+      needs (reload, or restart and why).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{component: postfix, kind: parameter, item: message_size_limit, before: "26214400", after: "52428800", note: ""}]
 pending:
   description: The files on disk were written by an earlier run that never brought them live; this run brings them live.
   returned: always
@@ -211,6 +220,12 @@ from dataclasses import dataclass, field
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailops.mailhost.plugins.module_utils import _rollback
+from ansible_collections.mailops.mailhost.plugins.module_utils._changes import (
+    action_entry,
+    parameter_entries,
+    service_entries,
+    table_entries,
+)
 from ansible_collections.mailops.mailhost.plugins.module_utils._files import file_diff, read_text, write_atomic
 from ansible_collections.mailops.mailhost.plugins.module_utils._host import run, words
 from ansible_collections.mailops.mailhost.plugins.module_utils._names import single_line_problem
@@ -222,6 +237,7 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import 
     params_diff_text,
     parse_main_cf,
     render_table,
+    restart_reason,
     restart_required,
 )
 from ansible_collections.mailops.mailhost.plugins.module_utils._postfix_validate import validate_dir
@@ -269,9 +285,27 @@ class Change:
     def __bool__(self) -> bool:
         return self.files_changed or self.pending or self.restored
 
+    def changes(self) -> list[dict]:
+        """The change item by item, in the report's shape (module_utils/_changes)."""
+        found = parameter_entries(self.before, self.after, self.names) + service_entries(
+            self.old_master, self.new_master
+        )
+        for spec in self.maps:
+            found += table_entries("postfix", spec["path"], read_text(spec["path"]), spec["content"], spec["alias"])
+        if self:
+            reason = restart_reason(self.names, self.old_master, self.new_master)
+            if self.pending or self.restored:
+                found.append(action_entry("postfix", "restart", "an interrupted run left files that were not live"))
+            elif reason:
+                found.append(action_entry("postfix", "restart", reason))
+            else:
+                found.append(action_entry("postfix", "reload", "parameters, services or tables changed"))
+        return found
+
     def result(self) -> dict:
         unknown_live = self.pending or self.restored
         return {
+            "mailhost_changes": self.changes(),
             "changed": bool(self),
             "changed_params": self.names,
             "changed_maps": [m["path"] for m in self.maps],

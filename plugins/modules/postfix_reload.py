@@ -166,6 +166,11 @@ enabled_changed:
   description: Whether the boot-time state of the unit was changed.
   returned: always
   type: bool
+mailhost_changes:
+  description: The action taken (or to take, in check mode) in the change report's shape (see M(mailops.mailhost.postconf)).
+  returned: always
+  type: list
+  elements: dict
 rolled_back:
   description: Whether the previous configuration was restored and brought live.
   returned: always
@@ -180,6 +185,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailops.mailhost.plugins.module_utils import _rollback
+from ansible_collections.mailops.mailhost.plugins.module_utils._changes import action_entry, entry
 from ansible_collections.mailops.mailhost.plugins.module_utils._dkim_verify import (
     DkimError,
     public_key_pem,
@@ -483,11 +489,11 @@ def check_arguments(module: AnsibleModule) -> None:
         local, _at, domain = p["probe_recipient"].rpartition("@")
         if not local or single_line_problem(p["probe_recipient"]) or hostname_problem(domain, require_dot=False):
             module.fail_json(msg=f"probe_recipient: {p['probe_recipient']!r} must be an address local@domain")
-    for index, entry in enumerate(p["probe_dkim"]):
-        problem = hostname_problem(entry["domain"])
+    for index, signer in enumerate(p["probe_dkim"]):
+        problem = hostname_problem(signer["domain"])
         if problem:
-            module.fail_json(msg=f"probe_dkim[{index}].domain: {entry['domain']!r} {problem}")
-        if not entry["public_key"] or not all(c.isalnum() or c in "+/=" for c in entry["public_key"]):
+            module.fail_json(msg=f"probe_dkim[{index}].domain: {signer['domain']!r} {problem}")
+        if not signer["public_key"] or not all(c.isalnum() or c in "+/=" for c in signer["public_key"]):
             module.fail_json(msg=f"probe_dkim[{index}].public_key must be the base64 p= value of the DKIM record")
     named = [("rollback_dir", p["rollback_dir"])] + [
         (f"rollback_extra[{i}]", g) for i, g in enumerate(p["rollback_extra"])
@@ -534,6 +540,16 @@ def main() -> None:
     action = "none" if p["state"] == "started" and was_running else decide_action(was_running, p["restart"])
     enable = p["enabled"] is not None and pf.is_enabled() != p["enabled"]
     result = {"changed": action != "none" or enable, "action": action, "enabled_changed": enable}
+    why = {
+        "start": "Postfix was not running",
+        "restart": "the change needs a restart",
+        "reload": "the change needs a reload",
+    }
+    result["mailhost_changes"] = [action_entry("postfix", action, why[action])] if action != "none" else []
+    if enable:
+        result["mailhost_changes"].append(
+            entry("postfix", "unit", p["service"], "disabled", "enabled", "starts at boot")
+        )
     result.update(queue_before=queue_size(queue_dir), journal_errors=[], findings=[], probes=[], rolled_back=False)
     if enable and not module.check_mode:
         pf.set_enabled(p["enabled"], result)
