@@ -16,7 +16,7 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._platform import 
 from ansible_collections.mailops.mailhost.plugins.plugin_utils._stack import Stack, evaluate, role_names
 
 MODULE = "mailops.mailhost.mailhost_facts"
-LISTS = ("packages", "paths", "services", "repos", "x509", "digests", "contents", "dkim_keys")
+LISTS = ("packages", "paths", "services", "repos", "x509", "digests", "contents", "dkim_keys", "passwd_files")
 
 
 def merged(requests: list[dict]) -> dict[str, list]:

@@ -16,6 +16,7 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._dkim import key_
 from ansible_collections.mailops.mailhost.plugins.module_utils._state import (
     dkim_reasons,
     file_reasons,
+    passwd_reasons,
     postconf_reasons,
 )
 
@@ -65,6 +66,11 @@ def file_changes(facts, path, content=None, mode="", owner="", group=""):
     return file_reasons(_facts(facts), path, content, mode, owner, group)
 
 
+def passwd_changes(facts, path, content):
+    """The users a passwd-file change adds, removes or gives another password (names only)."""
+    return passwd_reasons(_facts(facts), path, str(content))
+
+
 def dkim_records(keys, signing=None, public_keys=None, key_dir="/etc/opendkim/keys"):
     """The records to publish, from the public keys mailhost_facts read (the keys that exist)."""
     chosen, _problems = signing_selectors(list(keys or []), dict(signing or {}))
@@ -94,6 +100,7 @@ class FilterModule:
             "postconf_changes": postconf_changes,
             "dkim_changes": dkim_changes,
             "file_changes": file_changes,
+            "passwd_changes": passwd_changes,
             "dkim_records": dkim_records,
             "dkim_key_paths": dkim_key_paths,
         }

@@ -126,3 +126,20 @@ def dkim_reasons(
         supplied = (private_keys or {}).get(f"{key['domain']}/{key['selector']}")
         reasons += file_reasons(facts, path, supplied.strip() + "\n" if supplied else None, "0600", owner)
     return reasons
+
+
+def passwd_reasons(facts: dict, path: str, content: str) -> list[str]:
+    """The users a passwd-file change adds, removes or gives another password, by name only."""
+    current = (facts.get("users") or {}).get(path) or {}
+    wanted = {}
+    for line in content.splitlines():
+        if line.strip() and not line.startswith("#") and ":" in line:
+            wanted[line.split(":", 1)[0]] = digest(line)
+    reasons = [f"SASL user {name} added" for name in sorted(set(wanted) - set(current))]
+    reasons += [f"SASL user {name} removed" for name in sorted(set(current) - set(wanted))]
+    reasons += [
+        f"SASL user {name}: another password"
+        for name in sorted(set(wanted) & set(current))
+        if wanted[name] != current[name]
+    ]
+    return reasons

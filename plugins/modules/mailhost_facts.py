@@ -61,6 +61,13 @@ options:
     type: list
     elements: path
     default: []
+  passwd_files:
+    description:
+      - Files of C(name:secret) lines (Dovecot's passwd-file) to describe by user name, each with the SHA-256 of its
+        line (never the line), so that a report can name the users added, removed or given another password.
+    type: list
+    elements: path
+    default: []
   roles:
     description:
       - The roles of mailops.mailhost whose requests to merge (the action plugin reads each role's C(__ROLE_facts) from
@@ -131,6 +138,10 @@ files:
   sample: {/etc/opendkim/KeyTable: {exists: true, sha256: 3b1f..., mode: "0640", owner: opendkim, group: opendkim}}
 texts:
   description: Each requested content path mapped to its text (null when the file does not exist).
+  returned: always
+  type: dict
+users:
+  description: Each requested passwd-file mapped to its user names, each with the SHA-256 of its line.
   returned: always
   type: dict
 dkim:
@@ -234,6 +245,15 @@ def name_of(lookup, ident: int) -> str:
         return str(ident)
 
 
+def passwd_users(path: str) -> dict[str, str]:
+    """User name to the SHA-256 of its line, for a passwd-file (the secret part never leaves the host)."""
+    users = {}
+    for line in (read_text(path) or "").splitlines():
+        if line.strip() and not line.startswith("#") and ":" in line:
+            users[line.split(":", 1)[0]] = hashlib.sha256(line.encode("utf-8")).hexdigest()
+    return users
+
+
 def dkim_public_keys(module: AnsibleModule, paths: list[str]) -> dict[str, dict]:
     openssl = module.get_bin_path("openssl") if paths else None
     described = {}
@@ -262,6 +282,7 @@ def main() -> None:
             "digests": {"type": "list", "elements": "path", "default": []},
             "contents": {"type": "list", "elements": "path", "default": []},
             "dkim_keys": {"type": "list", "elements": "path", "default": [], "no_log": False},  # paths only
+            "passwd_files": {"type": "list", "elements": "path", "default": []},
             "roles": {"type": "list", "elements": "str", "default": []},
         },
         supports_check_mode=True,
@@ -285,6 +306,7 @@ def main() -> None:
         files={path: describe_file(path) for path in p["digests"]},
         texts={path: read_text(path) for path in p["contents"]},
         dkim=dkim_public_keys(module, p["dkim_keys"]),
+        users={path: passwd_users(path) for path in p["passwd_files"]},
     )
 
 

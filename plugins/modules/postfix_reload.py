@@ -540,12 +540,10 @@ def main() -> None:
     action = "none" if p["state"] == "started" and was_running else decide_action(was_running, p["restart"])
     enable = p["enabled"] is not None and pf.is_enabled() != p["enabled"]
     result = {"changed": action != "none" or enable, "action": action, "enabled_changed": enable}
-    why = {
-        "start": "Postfix was not running",
-        "restart": "the change needs a restart",
-        "reload": "the change needs a reload",
-    }
-    result["mailhost_changes"] = [action_entry("postfix", action, why[action])] if action != "none" else []
+    # postconf names the reload or restart of a change and why; only a start is this module's own news.
+    result["mailhost_changes"] = (
+        [action_entry("postfix", "start", "Postfix was not running")] if action == "start" else []
+    )
     if enable:
         result["mailhost_changes"].append(
             entry("postfix", "unit", p["service"], "disabled", "enabled", "starts at boot")
