@@ -72,7 +72,7 @@ class ActionModule(ActionBase):
             result["changes"], change_problems = self._changes(stack, task_vars, overrides, roles, args["host"])
             problems += change_problems
         result.update(changed=False, roles=roles, problems=problems)
-        if args.get("render"):
+        if args.get("render") and not problems:
             result["files"] = rendered
         if problems:
             result["failed"] = True
