@@ -82,7 +82,7 @@ lint: venv
 	tests/check-docs.sh
 	python tests/role_docs.py --check
 	tests/sanity/run.sh
-	actionlint .github/workflows/*.yml
+	actionlint .github/workflows/*.yml examples/inventory/.github/workflows/*.yml
 	antsibull-changelog lint
 
 # Unit tests and the per-platform static checks, then the modules' tests again under
