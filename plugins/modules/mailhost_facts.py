@@ -282,7 +282,7 @@ def main() -> None:
             "digests": {"type": "list", "elements": "path", "default": []},
             "contents": {"type": "list", "elements": "path", "default": []},
             "dkim_keys": {"type": "list", "elements": "path", "default": [], "no_log": False},  # paths only
-            "passwd_files": {"type": "list", "elements": "path", "default": []},
+            "passwd_files": {"type": "list", "elements": "path", "default": [], "no_log": False},  # paths only
             "roles": {"type": "list", "elements": "str", "default": []},
         },
         supports_check_mode=True,
