@@ -81,7 +81,9 @@ def generic_entries(task, result: dict) -> list[dict]:
     hidden = bool(result.get("_ansible_no_log") or task.no_log)
     base = {"component": component, "before": None, "note": task.get_name()}
     if action in FILE_MODULES:
-        path = args.get("dest") or args.get("path") or "?"
+        path = result.get("dest") or result.get("path") or args.get("dest") or args.get("path") or "?"
+        if task.delegate_to in ("localhost", "127.0.0.1"):
+            base["note"] = "on the controller: " + base["note"]
         after = "(content hidden)" if hidden else "changed"
         return [dict(base, kind="file", item=str(path), after=after)]
     if action in UNIT_MODULES:

@@ -404,6 +404,11 @@ def plan_keys(module: AnsibleModule, host: Opendkim, signing: dict[str, str], pl
             plan.changes.append(
                 entry("opendkim", "key", ident, None, f"{key['bits']}-bit RSA", "generated on the host")
             )
+            name = f"{key['selector']}._domainkey.{key['domain']}"
+            after = "TXT v=DKIM1; k=rsa; p=(the key generated when applied)"
+            plan.changes.append(
+                entry("opendkim", "record", name, None, after, "publish (its zone snippet is written then)")
+            )
             continue  # check mode: the key does not exist yet, nor its record
         if wanted is not None and wanted != current:
             plan.changed_keys.append(ident)
@@ -415,13 +420,12 @@ def plan_keys(module: AnsibleModule, host: Opendkim, signing: dict[str, str], pl
         pem = wanted if wanted is not None else current
         if wanted is None:
             check_key(module, host, pem, path)
+        if current is not None and pem == current:  # the file stays: its mode and owner must be right
             st = os.stat(path)
             if (st.st_mode & 0o777) != 0o600 or st.st_uid != host.uid:
                 plan.changed_keys.append(f"{ident} (permissions)")
                 plan.writes.append((path, pem, 0o600, None))
-                owner = (
-                    pwd.getpwuid(st.st_uid).pw_name if st.st_uid in {u.pw_uid for u in pwd.getpwall()} else st.st_uid
-                )
+                owner = user_name(st.st_uid)
                 plan.changes.append(
                     entry(
                         "opendkim",

@@ -2,4 +2,4 @@
 # Apply the merged inventory (after the plan was reviewed): the report says what was done.
 #   ci/apply.sh staging|production
 . "$(dirname "$0")/common.sh"
-ansible-playbook -i "$ENVIRONMENT" mailops.mailhost.provision
+ansible-playbook "${INVENTORY[@]}" mailops.mailhost.provision

@@ -3,4 +3,4 @@
 #   ci/audit.sh staging|production
 . "$(dirname "$0")/common.sh"
 export MAILHOST_AUDIT_DIR=$REPORTS
-ansible-playbook -i "$ENVIRONMENT" mailops.mailhost.audit -e "mailhost_audit_dir=$REPORTS"
+ansible-playbook "${INVENTORY[@]}" mailops.mailhost.audit -e "mailhost_audit_dir=$REPORTS"

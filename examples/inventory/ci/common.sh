@@ -9,3 +9,7 @@ REPORTS=${MAILHOST_REPORTS:-$PWD/reports}/$ENVIRONMENT
 mkdir -p "$REPORTS"
 export MAILHOST_PLAN_MD=$REPORTS/mailhost-plan.md MAILHOST_PLAN_JSON=$REPORTS/mailhost-plan.json
 export MAILHOST_PLAN_TITLE="Mail host plan for $ENVIRONMENT"
+# A directory of inventory files layered over each environment's, <env>.yml (the collection's tests
+# point the hosts at containers with it); unset in CI.
+INVENTORY=(-i "$ENVIRONMENT")
+if [ -n "${MAILHOST_INVENTORY_OVERLAY:-}" ]; then INVENTORY+=(-i "$MAILHOST_INVENTORY_OVERLAY/$ENVIRONMENT.yml"); fi

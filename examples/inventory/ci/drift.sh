@@ -3,4 +3,4 @@
 # (reports/<env>/mailhost-plan.md) lists what differs, security-relevant first.
 #   ci/drift.sh staging|production
 . "$(dirname "$0")/common.sh"
-ansible-playbook -i "$ENVIRONMENT" mailops.mailhost.drift --check --diff
+ansible-playbook "${INVENTORY[@]}" mailops.mailhost.drift --check --diff

@@ -3,4 +3,4 @@
 # reviewer reads on the pull request (reports/<env>/mailhost-plan.md and .json).
 #   ci/plan.sh staging|production
 . "$(dirname "$0")/common.sh"
-ansible-playbook -i "$ENVIRONMENT" mailops.mailhost.provision --check --diff
+ansible-playbook "${INVENTORY[@]}" mailops.mailhost.provision --check --diff

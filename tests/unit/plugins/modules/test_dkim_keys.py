@@ -124,3 +124,14 @@ def test_the_change_is_pending_until_it_is_live_and_a_killed_one_is_resumed(tmp_
     assert again.result["changed"] is True and again.result["backup"] == out.result["backup"]
     assert not (tmp_path / "rollback" / "pending.json").exists()
     assert run_module(dkim_keys, args(tmp_path, keys=KEYS)).result["changed"] is False
+
+
+def test_a_supplied_key_made_world_readable_by_hand_gets_its_mode_back(tmp_path, run_module, real_commands, rsa_key):
+    pem = rsa_key(2048)
+    keys = [{"domain": "example.com", "selector": "v1"}]
+    run_module(dkim_keys, args(tmp_path, keys=keys, private_keys={"example.com/v1": pem}))
+    key = tmp_path / "keys" / "example.com" / "v1.private"
+    os.chmod(key, 0o644)
+    out = run_module(dkim_keys, args(tmp_path, keys=keys, private_keys={"example.com/v1": pem}))
+    assert out.result["changed"] is True and oct(os.stat(key).st_mode & 0o777) == "0o600"
+    assert {"kind": "key", "item": "example.com/v1 mode", "before": "0644 root"}.items() <= out.result["mailhost_changes"][0].items()
