@@ -134,4 +134,5 @@ def test_a_supplied_key_made_world_readable_by_hand_gets_its_mode_back(tmp_path,
     os.chmod(key, 0o644)
     out = run_module(dkim_keys, args(tmp_path, keys=keys, private_keys={"example.com/v1": pem}))
     assert out.result["changed"] is True and oct(os.stat(key).st_mode & 0o777) == "0o600"
-    assert {"kind": "key", "item": "example.com/v1 mode", "before": "0644 root"}.items() <= out.result["mailhost_changes"][0].items()
+    wanted = {"kind": "key", "item": "example.com/v1 mode", "before": "0644 root"}
+    assert wanted.items() <= out.result["mailhost_changes"][0].items()
