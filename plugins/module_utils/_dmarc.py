@@ -42,7 +42,13 @@ def _uri_list_ok(value: str, schemes: tuple[str, ...]) -> bool:
     return bool(uris) and all(any(u.lower().startswith(s) for s in schemes) and len(u) > len(schemes[0]) for u in uris)
 
 
-def check_dmarc(lookup: Lookup, domain: str, stage: str) -> Result:
+def check_dmarc(lookup: Lookup, domain: str, stage: str | None) -> Result:
+    """The domain's DMARC record: one, valid, and (unless ``stage`` is None) at the stage expected or beyond.
+
+    With ``stage`` None the record alone is judged; the dmarc_stage check weighs the stage.
+    """
+    judge_stage = stage is not None
+    stage = stage or "none"
     name = dmarc_name(domain)
     publish = [zone_line(name, "TXT", txt_rdata(f"v=DMARC1; p={stage}; rua=mailto:postmaster@{bare(domain)}"))]
     answer = lookup(name, "TXT")
@@ -89,9 +95,9 @@ def check_dmarc(lookup: Lookup, domain: str, stage: str) -> Result:
             problems.append(f"{tag}= must be a list of mailto: URIs")
     if "pct" in tags and not (tags["pct"].isdigit() and 0 <= int(tags["pct"]) <= 100):
         problems.append(f"pct={tags['pct']} must be 0 to 100")
-    if policy in DMARC_STAGES and DMARC_STAGES.index(policy) < DMARC_STAGES.index(stage):
+    if judge_stage and policy in DMARC_STAGES and DMARC_STAGES.index(policy) < DMARC_STAGES.index(stage):
         problems.append(f"policy p={policy} is behind the expected stage p={stage}")
-    elif policy == "none":
+    elif judge_stage and policy == "none":
         warnings.append("p=none only monitors: next stages are quarantine, then reject")
     if "pct" in tags and tags["pct"].isdigit() and int(tags["pct"]) < 100 and policy != "none":
         warnings.append(f"pct={tags['pct']} applies the policy to part of the mail only")
@@ -103,11 +109,14 @@ def check_dmarc(lookup: Lookup, domain: str, stage: str) -> Result:
             "dmarc", "fail", f"p={stage} or stricter", found, "; ".join(problems), [zone_line(name, "TXT", fixed)]
         )
     if warnings:
-        # What would clear the warnings: the next stage after none, known tags only, pct=100.
-        fixed = _dmarc_fixed(tags, "quarantine" if policy == "none" else policy, domain, drop=unknown + ["pct"])
+        # What would clear the warnings: the next stage after none (when stages are judged), known tags, no pct.
+        target = "quarantine" if policy == "none" and judge_stage else policy
+        fixed = _dmarc_fixed(tags, target, domain, drop=unknown + ["pct"])
         return Result(
             "dmarc", "warn", f"p={stage} or stricter", found, "; ".join(warnings), [zone_line(name, "TXT", fixed)]
         )
+    if not judge_stage:
+        return Result("dmarc", "pass", "one valid DMARC record", found, f"{name} holds a valid record, p={policy}")
     return Result("dmarc", "pass", f"p={stage} or stricter", found, f"DMARC policy p={policy}")
 
 
@@ -168,3 +177,140 @@ def check_tls_rpt(lookup: Lookup, domain: str) -> Result:
             "tls_rpt", "fail", "rua= mailto: or https: URIs", tags["record"], "rua= is missing or invalid", publish
         )
     return Result("tls_rpt", "pass", "v=TLSRPTv1; rua=...", tags["record"], f"TLS reports go to {tags['rua']}")
+
+
+# --- the guarded rollout none -> quarantine -> reject ------------------------------------------
+
+
+def stage_record(domain: str, tags: dict[str, str], stage: str) -> str:
+    """The zone line of the DMARC record at ``stage``, keeping the published tags that still mean something.
+
+    pct= and t= are dropped: RFC 9989 removed pct and its t=y would turn the policy into a test,
+    so the record applies the stage to all mail under both RFC 7489 and RFC 9989.
+    """
+    kept = {k: v for k, v in tags.items() if k not in ("v", "p", "pct", "t")}
+    if not tags:
+        kept = {"rua": f"mailto:postmaster@{bare(domain)}"}
+    return zone_line(dmarc_name(domain), "TXT", _dmarc_fixed(kept, stage, domain))
+
+
+def _published(lookup: Lookup, domain: str) -> tuple[str | None, dict, str]:
+    """(published policy or None, its tags, why it is unknown) from the domain's own DMARC record."""
+    name = dmarc_name(domain)
+    answer = lookup(name, "TXT")
+    if answer.is_error:
+        return None, {}, answer.describe(bare(name), "TXT")
+    proper = [t for t in answer.records if re.match(r"^v\s*=\s*DMARC1\s*(;|$)", t.strip())] if answer.ok else []
+    if len(proper) != 1:
+        return "", {}, ""  # no (single) record: nothing is published
+    tags = parse_tags(proper[0])
+    policy = tags.get("p", "").lower()
+    return (policy if policy in DMARC_STAGES else ""), tags, ""
+
+
+def check_dmarc_stage(
+    lookup: Lookup,
+    domain: str,
+    asked: str,
+    proof: list[Result] | None,
+    reports: dict | None = None,
+    required_share: float = 98.0,
+) -> Result:
+    """The stage published against the stage asked, and whether the next stage is safe yet.
+
+    Quarantine and reject are refused (neither recommended nor accepted as published) while the
+    probe message does not pass DMARC with alignment from every public address, and, when
+    aggregate reports are read, while less than ``required_share`` per cent of the domain's mail
+    in them passed aligned.
+    """
+    name = dmarc_name(domain)
+    published, tags, unknown = _published(lookup, domain)
+    expected = {"asked": asked}
+    if unknown:
+        return Result(
+            "dmarc_stage", "fail", expected, {"published": None}, f"the published stage is unknown: {unknown}"
+        )
+    if proof is None:
+        return Result(
+            "dmarc_stage",
+            "skipped",
+            expected,
+            {"published": published or None},
+            "no probe message to judge the stage on (the probe was not sent)",
+        )
+    failing = [r for r in proof if r.status != "pass"]
+    guards = []
+    if failing:
+        guards.append(
+            "the probe message does not pass DMARC with alignment for "
+            f"{bare(domain)}: " + "; ".join(r.message for r in failing)
+        )
+    if reports is not None:
+        share, messages = reports.get("share"), reports.get("messages", 0)
+        if reports.get("problems") and not messages:
+            guards.append("the aggregate reports cannot be read: " + "; ".join(reports["problems"][:3]))
+        elif not messages:
+            guards.append(
+                f"no aggregate report for {bare(domain)} in the last {reports.get('days')} days"
+                f" in {reports.get('directory')}"
+            )
+        elif share is not None and share < required_share:
+            guards.append(
+                f"only {share:g}% of {messages} messages in the aggregate reports of the last"
+                f" {reports.get('days')} days passed aligned (needs {required_share:g}%)"
+            )
+    shown = published or "no record"
+    pub_index = DMARC_STAGES.index(published) if published else -1
+    ask_index = DMARC_STAGES.index(asked)
+    following = DMARC_STAGES[pub_index + 1] if pub_index + 1 < len(DMARC_STAGES) else None
+    evidence = {
+        "published": published or None,
+        "asked": asked,
+        "next": following,
+        "next_record": stage_record(domain, tags, following) if following else "",
+        "aligned": not failing,
+        "reports": reports,
+        "required_share": required_share if reports is not None else None,
+    }
+    if pub_index >= 1 and failing:
+        return Result(
+            "dmarc_stage",
+            "fail",
+            expected,
+            evidence,
+            f"p={published} is published at {name}, but mail from this host fails DMARC: receivers "
+            f"{'reject' if published == 'reject' else 'quarantine'} it. Refused until the proof passes; "
+            "go back to p=none meanwhile. " + guards[0],
+            ["; back to monitoring until mail from this host passes DMARC aligned", stage_record(domain, tags, "none")],
+        )
+    if ask_index > pub_index:
+        if following != "none" and guards:
+            return Result(
+                "dmarc_stage",
+                "fail",
+                expected,
+                evidence,
+                f"p={asked} is asked, p={shown} is published; refusing to recommend p={following}: "
+                + "; ".join(guards),
+            )
+        return Result(
+            "dmarc_stage",
+            "fail",
+            expected,
+            evidence,
+            f"p={shown} is published, p={asked} is asked: publish the next stage, p={following}",
+            [stage_record(domain, tags, following)],
+        )
+    if ask_index < pub_index:
+        return Result(
+            "dmarc_stage",
+            "warn",
+            expected,
+            evidence,
+            f"p={published} is published, beyond the stage asked (p={asked}): set mailhost_dmarc_policy: {published}",
+        )
+    if guards and pub_index >= 1:
+        return Result("dmarc_stage", "warn", expected, evidence, f"p={published} as asked, but " + "; ".join(guards))
+    after = f"; the next stage would be p={following}" if following else "; the last stage"
+    ready = "" if not following or following == "none" or not guards else " (not yet: " + "; ".join(guards) + ")"
+    return Result("dmarc_stage", "pass", expected, evidence, f"p={published} is published, as asked{after}{ready}")

@@ -53,10 +53,12 @@ class Result:
     found: object
     message: str
     publish: list[str] = field(default_factory=list)
+    subject: str = ""  # what of the domain the check is about (a selector, an address), or ''
 
     def as_dict(self) -> dict:
         return {
             "check": self.check,
+            "subject": self.subject,
             "status": self.status,
             "expected": self.expected,
             "found": self.found,
@@ -93,7 +95,14 @@ def reverse_name(address: str) -> str:
 
 
 def fail_from_answer(check: str, answer: Answer, name: str, rdtype: str, expected, publish) -> Result:
-    return Result(check, "fail", expected, answer.status, answer.describe(bare(name), rdtype), publish)
+    """A failed query as a result: records to publish only when DNS answered that the record is missing.
+
+    A timeout, SERVFAIL or REFUSED says nothing about the zone, so nothing is proposed then.
+    """
+    message = answer.describe(bare(name), rdtype)
+    if answer.is_error:
+        return Result(check, "fail", expected, answer.status, message + "; nothing to publish until DNS answers")
+    return Result(check, "fail", expected, answer.status, message, publish)
 
 
 def parse_mx(record: str) -> tuple[int, str]:

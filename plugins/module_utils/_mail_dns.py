@@ -24,6 +24,7 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._dkim import (
 from ansible_collections.mailops.mailhost.plugins.module_utils._dmarc import (
     DMARC_STAGES,
     check_dmarc,
+    check_dmarc_stage,
     check_mta_sts,
     check_tls_rpt,
     dmarc_name,
@@ -41,10 +42,25 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._dns_answer impor
     reverse_name,
     zone_line,
 )
+from ansible_collections.mailops.mailhost.plugins.module_utils._message_auth import MESSAGE_CHECKS, evaluate_message
 from ansible_collections.mailops.mailhost.plugins.module_utils._spf import check_spf
 
 DEFAULT_CHECKS = ("mx", "a", "ptr", "spf", "dkim", "dmarc")
-ALL_CHECKS = ("mx", "a", "aaaa", "ptr", "spf", "dkim", "dmarc", "mta_sts", "tls_rpt")
+ALL_CHECKS = (
+    "mx",
+    "a",
+    "aaaa",
+    "ptr",
+    "spf",
+    "dkim",
+    "dmarc",
+    "mta_sts",
+    "tls_rpt",
+    "spf_message",
+    "dkim_message",
+    "dmarc_message",
+    "dmarc_stage",
+)
 __all__ = ["ALL_CHECKS", "DEFAULT_CHECKS", "DMARC_STAGES", "Answer", "first_queries", "run_checks"]
 
 
@@ -116,7 +132,8 @@ def check_ptr(lookup: Lookup, hostname: str, addresses: list[str]) -> Result:
         line = zone_line(rname, "PTR", fqdn(hostname))
         if not answer.ok:
             problems.append(f"{address}: {answer.describe(bare(rname), 'PTR')}")
-            publish.append(line)
+            if not answer.is_error:  # a timeout or SERVFAIL says nothing about the zone
+                publish.append(line)
             continue
         if bare(hostname) not in names:
             problems.append(f"{address}: PTR names {', '.join(names)}, not {bare(hostname)}")
@@ -125,7 +142,9 @@ def check_ptr(lookup: Lookup, hostname: str, addresses: list[str]) -> Result:
         rdtype = "A" if ipaddress.ip_address(address).version == 4 else "AAAA"
         forward = lookup(hostname, rdtype)
         forward_ips = {str(ipaddress.ip_address(r)) for r in forward.records} if forward.ok else set()
-        if str(ipaddress.ip_address(address)) not in forward_ips:
+        if forward.is_error:
+            problems.append(f"{address}: {forward.describe(bare(hostname), rdtype)}")
+        elif str(ipaddress.ip_address(address)) not in forward_ips:
             problems.append(f"{address}: PTR is {bare(hostname)}, but {bare(hostname)} does not resolve back to it")
             publish.append(zone_line(hostname, rdtype, address))
         elif len(names) > 1:
@@ -185,6 +204,26 @@ def check_dkim(lookup: Lookup, domain: str, selector: str, expected_key: str | N
 # --- all together -------------------------------------------------------------------------
 
 
+def check_dkim_keys(lookup: Lookup, domain: str, keys: list[dict]) -> list[Result]:
+    """The DNS record of every key the host holds (opendkim's KeyTable), compared with that key."""
+    if not keys:
+        return [
+            Result(
+                "dkim",
+                "fail",
+                "a DKIM key on the host",
+                [],
+                "the host holds no DKIM key (no opendkim KeyTable): its mail is not signed",
+            )
+        ]
+    results = []
+    for key in keys:
+        result = check_dkim(lookup, key["domain"], key["selector"], key["public_key"])
+        result.subject = dkim_name(key["selector"], key["domain"])
+        results.append(result)
+    return results
+
+
 def run_checks(
     lookup: Lookup,
     domain: str,
@@ -197,8 +236,20 @@ def run_checks(
     spf_max_lookups: int = 10,
     mta_sts_id: str | None = None,
     strict: bool = False,
+    dkim_keys: list[dict] | None = None,
+    message: bytes | None = None,
+    message_sender: str | None = None,
+    dmarc_reports: dict | None = None,
+    dmarc_required_share: float = 98.0,
+    timeout: float = 3.0,
 ) -> dict:
     """Run the checks; returns results, records_to_publish and whether the whole set failed."""
+    checks = list(checks)
+    by_message: dict[str, list[Result]] = {}
+    if message is not None and set(MESSAGE_CHECKS + ("dmarc_stage",)) & set(checks):
+        sender = message_sender or f"mailhost-probe@{bare(domain)}"
+        for result in evaluate_message(message, sender, hostname, addresses, domain, lookup, timeout):
+            by_message.setdefault(result.check, []).append(result)
     results: list[Result] = []
     for check in checks:
         if check == "mx":
@@ -211,10 +262,17 @@ def run_checks(
             results.append(check_ptr(lookup, hostname, addresses))
         elif check == "spf":
             results.append(check_spf(lookup, domain, addresses, spf_max_lookups))
+        elif check == "dkim" and dkim_keys is not None:
+            results += check_dkim_keys(lookup, domain, dkim_keys)
         elif check == "dkim":
             results.append(check_dkim(lookup, domain, dkim_selector or "default", dkim_public_key))
         elif check == "dmarc":
-            results.append(check_dmarc(lookup, domain, dmarc_policy))
+            results.append(check_dmarc(lookup, domain, None if "dmarc_stage" in checks else dmarc_policy))
+        elif check == "dmarc_stage":
+            proof = by_message.get("dmarc_message") if message is not None else None
+            results.append(check_dmarc_stage(lookup, domain, dmarc_policy, proof, dmarc_reports, dmarc_required_share))
+        elif check in MESSAGE_CHECKS:
+            results += by_message.get(check, [])
         elif check == "mta_sts":
             results.append(check_mta_sts(lookup, domain, mta_sts_id or "1"))
         elif check == "tls_rpt":
@@ -222,18 +280,29 @@ def run_checks(
         else:
             raise ValueError(f"unknown check {check!r}; choose from {', '.join(ALL_CHECKS)}")
     failing = [r for r in results if r.status == "fail" or (strict and r.status == "warn")]
-    publish = [line for r in failing for line in r.publish]
+    publish: list[str] = []
+    for line in (line for r in failing for line in r.publish):
+        if line not in publish:
+            publish.append(line)
     return {
         "results": [r.as_dict() for r in results],
         "records_to_publish": publish,
-        "failed_checks": [r.check for r in failing],
+        "failed_checks": sorted({r.check for r in failing}, key=[r.check for r in failing].index),
         "failed": bool(failing),
     }
 
 
-def first_queries(domain: str, hostname: str, addresses, checks, selector: str | None) -> list[tuple[str, str]]:
+def first_queries(
+    domain: str, hostname: str, addresses, checks, selector: str | None, dkim_keys: list[dict] | None = None
+) -> list[tuple[str, str]]:
     """The query every check starts with, to resolve them all at once (named by the same helpers the checks use)."""
     queries = []
+    checks = set(checks)
+    if checks & {"spf_message", "dmarc_message", "dmarc_stage"}:
+        checks |= {"spf", "dmarc"}
+    if "dkim" in checks and dkim_keys is not None:
+        checks.discard("dkim")
+        queries += [(dkim_name(k["selector"], k["domain"]), "TXT") for k in dkim_keys]
     if "mx" in checks:
         queries.append((domain, "MX"))
     if {"a", "aaaa", "ptr"} & set(checks):

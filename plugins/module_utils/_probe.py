@@ -16,6 +16,7 @@ with the standard library only.
 
 from __future__ import annotations
 
+import json
 import re
 import smtplib
 import socket
@@ -27,6 +28,8 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import 
 
 PROBE_LOCAL_PART = "mailhost-probe"
 HOLD_CLASS = "mailhost_probe_hold"
+# A held probe younger than this may belong to a run or an audit still reading it.
+STALE_PROBE_AGE = 60
 _QUEUED = re.compile(r"queued as ([0-9A-Za-z]+)")
 
 
@@ -177,6 +180,31 @@ def submit(host: str, port: int, helo: str, sender: str, recipient: str, message
             client.quit()
         except (OSError, smtplib.SMTPException):
             client.close()
+
+
+def stale_probes(postqueue_json: str, now: float, min_age: float = STALE_PROBE_AGE) -> list[str]:
+    """Queue ids of held probe messages older than ``min_age`` seconds (``postqueue -j`` output).
+
+    Those are left by a run or an audit killed while its probe was held; a younger one may be
+    another run's, still being read.
+    """
+    ids = []
+    for line in postqueue_json.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(entry, dict) or entry.get("queue_name") != "hold":
+            continue
+        if not str(entry.get("sender", "")).startswith(PROBE_LOCAL_PART + "@"):
+            continue
+        try:
+            arrived = float(entry.get("arrival_time", 0))
+        except (TypeError, ValueError):
+            arrived = 0.0
+        if now - arrived >= min_age and entry.get("queue_id"):
+            ids.append(str(entry["queue_id"]))
+    return ids
 
 
 def delivery_outcome(lines: list[str], queue_id: str) -> tuple[str | None, list[str]]:

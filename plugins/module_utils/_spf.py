@@ -287,6 +287,9 @@ def check_spf(lookup: Lookup, domain: str, addresses: list[str], max_lookups: in
     if refused:
         problems.append("not authorised: " + ", ".join(f"{a} ({r})" for a, r in sorted(refused.items())))
     found = {"record": record_text, "lookups": walk.lookups, "void_lookups": walk.void_lookups, "results": results}
+    if problems and any(r == "temperror" for r in results.values()):
+        # DNS failed somewhere along the record's terms: the record may be right; propose nothing.
+        return Result("spf", "fail", f"one valid record authorising {', '.join(addresses)}", found, "; ".join(problems))
     if problems:
         publish = [_spf_zone(domain, _repair_spf(record_text, addresses, flatten=walk.lookups > max_lookups))]
         if walk.lookups > max_lookups:

@@ -21,15 +21,29 @@ description:
   - V(dmarc) exactly one record starting with C(v=DMARC1), valid tags, a policy at or beyond O(dmarc_policy) (the
     staged rollout none, quarantine, reject); C(p=none) warns.
   - V(mta_sts) and V(tls_rpt) a C(v=STSv1; id=) and a C(v=TLSRPTv1; rua=) record.
+  - With O(dkim_keys) (the keys the host holds, as M(mailops.mailhost.mailhost_audit) returns them), V(dkim) checks
+    the record of every key against that key, one result per selector.
+  - "With O(message) (a message as it leaves the host, for example the audit's probe message), the message is
+    judged as a receiving MTA would for mail from each of O(addresses): V(dkim_message) a DKIM signature of
+    O(domain) verifies against the key published in DNS (dkimpy); V(spf_message) SPF passes for the address and
+    the envelope sender O(message_sender) (pyspf); V(dmarc_message) DMARC passes with alignment under the
+    published policy (RFC 7489 policy discovery; the organizational domain from the public suffix list)."
+  - V(dmarc_stage) the guarded rollout none, quarantine, reject - the stage published against O(dmarc_policy), the
+    record of the next stage, and a refusal (fail) to recommend or accept quarantine or reject while the message
+    does not pass DMARC aligned or, with O(dmarc_reports), while the aggregate reports of the last
+    O(dmarc_report_days) days show less than O(dmarc_aligned_share) per cent of aligned mail. Records never rely on
+    C(pct=) (valid under RFC 7489 and RFC 9989). With V(dmarc_stage), V(dmarc) judges the record alone.
   - Each check returns pass, warn or fail with what was expected and found and a plain message; the task fails when
     any check fails (or warns, with O(strict)) and still returns every result, plus RV(records_to_publish), the exact
     zone-file lines that make the failing checks pass.
-  - SERVFAIL, REFUSED, a timeout and NXDOMAIN are told apart in the messages and are never a pass.
+  - SERVFAIL, REFUSED, a timeout and NXDOMAIN are told apart in the messages and are never a pass. Records to publish
+    are proposed only when DNS answered that a record is missing or wrong, never on a timeout, SERVFAIL or REFUSED.
   - Read-only. Needs dnspython where it runs, so it is usually delegated to localhost (the controller).
 author:
   - mailops.mailhost contributors (@mailops)
 requirements:
   - dnspython >= 2.0 on the host that runs the module
+  - for the message checks, dkimpy, pyspf and publicsuffix2 there too
 options:
   domain:
     description: The mail domain.
@@ -64,7 +78,7 @@ options:
     description: The checks to run.
     type: list
     elements: str
-    choices: [mx, a, aaaa, ptr, spf, dkim, dmarc, mta_sts, tls_rpt]
+    choices: [mx, a, aaaa, ptr, spf, dkim, dmarc, mta_sts, tls_rpt, spf_message, dkim_message, dmarc_message, dmarc_stage]
     default: [mx, a, ptr, spf, dkim, dmarc]
   dkim_selector:
     description: DKIM selector. Required for the dkim check.
@@ -93,6 +107,44 @@ options:
     description: Fail on warnings too.
     type: bool
     default: false
+  dkim_keys:
+    description: The host's DKIM keys; the V(dkim) check compares the record of each with it.
+    type: list
+    elements: dict
+    suboptions:
+      domain:
+        description: Signing domain.
+        type: str
+        required: true
+      selector:
+        description: Selector.
+        type: str
+        required: true
+      public_key:
+        description: The base64 C(p=) value.
+        type: str
+        required: true
+      signing:
+        description: Whether the key signs (informative).
+        type: bool
+        default: false
+  message:
+    description: A message as it leaves the host (headers and body), for the message checks.
+    type: str
+  message_sender:
+    description: The message's envelope sender. Default C(mailhost-probe@) O(domain).
+    type: str
+  dmarc_reports:
+    description: Directory of DMARC aggregate (rua) reports (.xml, .xml.gz, .zip), read by V(dmarc_stage).
+    type: path
+  dmarc_report_days:
+    description: How many days of aggregate reports count.
+    type: int
+    default: 14
+  dmarc_aligned_share:
+    description: Per cent of the domain's mail in those reports that must pass aligned before the next stage.
+    type: float
+    default: 98.0
 extends_documentation_fragment:
   - mailops.mailhost.attributes
   - mailops.mailhost.attributes.read_only
@@ -127,8 +179,11 @@ results:
     check:
       description: The check name.
       type: str
+    subject:
+      description: What the result is about when a check has several (a DKIM selector, a public address), or empty.
+      type: str
     status:
-      description: pass, warn or fail.
+      description: pass, warn, fail, or skipped (V(dmarc_stage) without a message).
       type: str
     expected:
       description: What the check wanted.
@@ -157,11 +212,13 @@ failed_checks:
 """
 
 import ipaddress
+import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.mailops.mailhost.plugins.module_utils._dkim import dkim_key_from_text
+from ansible_collections.mailops.mailhost.plugins.module_utils._dmarc_reports import summarize
 from ansible_collections.mailops.mailhost.plugins.module_utils._dns_resolver import (
     HAS_DNSPYTHON,
     DnsLookup,
@@ -172,6 +229,7 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._mail_dns import 
     first_queries,
     run_checks,
 )
+from ansible_collections.mailops.mailhost.plugins.module_utils._message_auth import HAS_AUTH_LIBS, use_resolver
 
 ARGUMENT_SPEC = {
     "domain": {"type": "str", "required": True},
@@ -189,7 +247,24 @@ ARGUMENT_SPEC = {
     "mta_sts_id": {"type": "str"},
     "spf_max_lookups": {"type": "int", "default": 10},
     "strict": {"type": "bool", "default": False},
+    "dkim_keys": {
+        "type": "list",
+        "elements": "dict",
+        "no_log": False,
+        "options": {
+            "domain": {"type": "str", "required": True},
+            "selector": {"type": "str", "required": True},
+            "public_key": {"type": "str", "required": True, "no_log": False},
+            "signing": {"type": "bool", "default": False},
+        },
+    },
+    "message": {"type": "str"},
+    "message_sender": {"type": "str"},
+    "dmarc_reports": {"type": "path"},
+    "dmarc_report_days": {"type": "int", "default": 14},
+    "dmarc_aligned_share": {"type": "float", "default": 98.0},
 }
+MESSAGE_CHECKS = ("spf_message", "dkim_message", "dmarc_message")
 
 
 def check_arguments(module: AnsibleModule) -> str | None:
@@ -202,8 +277,27 @@ def check_arguments(module: AnsibleModule) -> str | None:
         module.fail_json(
             msg="addresses is required for the a, aaaa, ptr and spf checks: give the host's public addresses"
         )
-    if "dkim" in checks and not p["dkim_selector"]:
-        module.fail_json(msg="dkim_selector is required for the dkim check")
+    if "dkim" in checks and not p["dkim_selector"] and p["dkim_keys"] is None:
+        module.fail_json(msg="dkim_selector (or dkim_keys) is required for the dkim check")
+    wanted = [c for c in (*MESSAGE_CHECKS, "dmarc_stage") if c in checks]
+    if wanted and not p["addresses"]:
+        module.fail_json(msg=f"addresses is required for the {', '.join(wanted)} checks: the host's public addresses")
+    if [c for c in MESSAGE_CHECKS if c in checks] and p["message"] is None:
+        module.fail_json(msg="message is required for the spf_message, dkim_message and dmarc_message checks")
+    if p["message"] is not None and not HAS_AUTH_LIBS:
+        module.fail_json(msg=missing_required_lib("dkimpy, pyspf and publicsuffix2") + " (for the message checks)")
+    if not 1 <= p["dmarc_report_days"] <= 366:
+        module.fail_json(msg=f"dmarc_report_days: {p['dmarc_report_days']} must be 1 to 366")
+    if not 0 < p["dmarc_aligned_share"] <= 100:
+        module.fail_json(msg=f"dmarc_aligned_share: {p['dmarc_aligned_share']} must be more than 0 and at most 100")
+    if p["dmarc_reports"] and not os.path.isdir(p["dmarc_reports"]):
+        module.fail_json(msg=f"dmarc_reports: {p['dmarc_reports']} is not a directory")
+    sender = p["message_sender"]
+    if sender is not None and (sender.count("@") != 1 or not sender.split("@")[1]):
+        module.fail_json(msg=f"message_sender: {sender!r} must be an address local@domain")
+    for index, key in enumerate(p["dkim_keys"] or []):
+        if not key["public_key"].strip() or not key["selector"].strip() or not key["domain"].strip():
+            module.fail_json(msg=f"dkim_keys[{index}]: domain, selector and public_key must not be empty")
     for address in p["addresses"]:
         try:
             ipaddress.ip_address(address)
@@ -224,7 +318,14 @@ def check_dns(module: AnsibleModule, expected_key: str | None) -> dict:
     """Resolve every first query at once, then run the checks."""
     p = module.params
     lookup = DnsLookup(p["nameservers"], p["port"], p["timeout"], p["retries"])
-    lookup.prefetch(first_queries(p["domain"], p["hostname"] or "", p["addresses"], p["checks"], p["dkim_selector"]))
+    lookup.prefetch(
+        first_queries(p["domain"], p["hostname"] or "", p["addresses"], p["checks"], p["dkim_selector"], p["dkim_keys"])
+    )
+    reports = None
+    if p["dmarc_reports"] and "dmarc_stage" in p["checks"]:
+        reports = summarize(p["dmarc_reports"], p["domain"], p["dmarc_report_days"], time.time())
+    if p["message"] is not None:
+        use_resolver(lookup.resolver)
     return run_checks(
         lookup,
         p["domain"],
@@ -237,6 +338,12 @@ def check_dns(module: AnsibleModule, expected_key: str | None) -> dict:
         spf_max_lookups=p["spf_max_lookups"],
         mta_sts_id=p["mta_sts_id"] or time.strftime("%Y%m%d%H%M%S", time.gmtime()),
         strict=p["strict"],
+        dkim_keys=p["dkim_keys"],
+        message=p["message"].encode("utf-8", "surrogateescape") if p["message"] is not None else None,
+        message_sender=p["message_sender"],
+        dmarc_reports=reports,
+        dmarc_required_share=p["dmarc_aligned_share"],
+        timeout=p["timeout"] * (p["retries"] + 1),
     )
 
 

@@ -177,7 +177,6 @@ rolled_back:
   type: bool
 """
 
-import json
 import os
 import tempfile
 import time
@@ -211,6 +210,7 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._probe import (
     new_token,
     probe_listener,
     probe_message,
+    stale_probes,
     submit,
 )
 
@@ -335,15 +335,10 @@ def rsa_verifies(pf: Postfix, public_key: str, signature: bytes, data: bytes) ->
 
 
 def remove_stale_probes(pf: Postfix) -> None:
-    """Probe messages of a run that was killed while they were held (this run holds the host's lock)."""
+    """Probe messages of a run or an audit killed while they were held (a young one may still be read)."""
     rc, out, _err = pf.run([pf.tool("postqueue"), "-c", pf.p["config_dir"], "-j"])
-    for line in out.splitlines() if rc == 0 else []:
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if entry.get("queue_name") == "hold" and str(entry.get("sender", "")).startswith(PROBE_LOCAL_PART + "@"):
-            pf.run([pf.tool("postsuper"), "-c", pf.p["config_dir"], "-d", entry["queue_id"], "hold"])
+    for queue_id in stale_probes(out, time.time()) if rc == 0 else []:
+        pf.run([pf.tool("postsuper"), "-c", pf.p["config_dir"], "-d", queue_id, "hold"])
 
 
 def probe_delivery(pf: Postfix, cursor: str, result: dict) -> str | None:

@@ -304,6 +304,42 @@ def test_dns_failures_told_apart_and_never_pass(failure, word):
     for r in outcome["results"]:
         assert r["status"] == "fail" and word in r["message"], r
     assert outcome["failed"]
+    if failure != "nxdomain":  # an unanswered question proves nothing missing: nothing to publish
+        assert outcome["records_to_publish"] == []
+
+
+@pytest.mark.parametrize("failure", ["servfail", "timeout", "refused"])
+def test_nothing_to_publish_while_dns_does_not_answer(failure):
+    broken = _dns_answer.Answer(failure)
+    dns = good_zone(
+        {
+            (DOMAIN, "TXT"): broken,
+            ("10.2.0.192.in-addr.arpa", "PTR"): broken,
+            (f"mail._domainkey.{DOMAIN}", "TXT"): broken,
+        }
+    )
+    outcome = run(dns, checks=["spf", "ptr", "dkim"], dkim_selector="mail", dkim_public_key=KEY2048)
+    assert outcome["failed"]
+    assert outcome["records_to_publish"] == []
+    word = {"servfail": "SERVFAIL", "timeout": "timeout", "refused": "REFUSED"}[failure]
+    assert all(r["status"] == "fail" and word in r["message"] for r in outcome["results"]), outcome
+
+
+def test_every_host_key_is_compared_with_its_record():
+    other = public_key_b64(2048)
+    dns = good_zone({(f"new._domainkey.{DOMAIN}", "TXT"): [f"v=DKIM1; k=rsa; p={other}"]})
+    keys = [
+        {"domain": DOMAIN, "selector": "mail", "public_key": KEY2048, "signing": True},
+        {"domain": DOMAIN, "selector": "new", "public_key": public_key_b64(2048), "signing": False},
+    ]
+    outcome = run(dns, checks=["dkim"], dkim_keys=keys)
+    by_subject = {r["subject"]: r for r in outcome["results"]}
+    assert by_subject[f"mail._domainkey.{DOMAIN}"]["status"] == "pass"
+    assert by_subject[f"new._domainkey.{DOMAIN}"]["status"] == "fail"
+    assert len(outcome["records_to_publish"]) == 1 and outcome["records_to_publish"][0].startswith(
+        f"new._domainkey.{DOMAIN}. 3600 IN TXT"
+    )
+    assert run(dns, checks=["dkim"], dkim_keys=[])["results"][0]["status"] == "fail"
 
 
 def test_strict_makes_warnings_fail_and_says_what_clears_them():

@@ -50,7 +50,7 @@ def test_strict_fails_on_the_warning_and_returns_every_result(run_module):
     [
         ({"domain": "example.com", "checks": ["mx"]}, "hostname is required"),
         ({"domain": "example.com", "hostname": "mx1.example.com", "checks": ["ptr"]}, "addresses is required"),
-        ({**BASE, "checks": ["dkim"]}, "dkim_selector is required"),
+        ({**BASE, "checks": ["dkim"]}, "dkim_selector (or dkim_keys) is required"),
         ({**BASE, "addresses": ["mx1"], "checks": ["a"]}, "addresses: 'mx1' is not an IPv4 or IPv6 address"),
         (
             {**BASE, "checks": ["dkim"], "dkim_selector": "s", "dkim_public_key_file": "/nonexistent"},
