@@ -43,7 +43,12 @@ def section(spec: dict, defaults: dict) -> str:
         "",
     ]
     for name, option in spec.items():
-        parts += [f"### `{name}`", "", description(option), "", f"Default: `{flow(defaults[name])}`", ""]
+        shown = (
+            f"Default: `{flow(defaults[name])}`"
+            if name in defaults
+            else "No default: set it per host, or leave it unset."
+        )
+        parts += [f"### `{name}`", "", description(option), "", shown, ""]
     return "\n".join(parts) + "\n"
 
 
@@ -89,20 +94,30 @@ def role_problems(role: Path, write: bool) -> list[str]:
         role / "README.md",
     )
     spec_text = spec_path.read_text()
-    spec = yaml.safe_load(spec_text)["argument_specs"]["main"]["options"]
+    entry_points = yaml.safe_load(spec_text)["argument_specs"]
+    spec = {}  # every entry point's options, main's first (the audit entry point has defaults of its own)
+    optional = set()  # options of the other entry points without a default: set per host, or not at all
+    for name in ["main", *sorted(set(entry_points) - {"main"})]:
+        for option, value in (entry_points.get(name, {}).get("options") or {}).items():
+            spec.setdefault(option, value)
+            if name != "main" and "default" not in value:
+                optional.add(option)
     defaults = yaml.safe_load(defaults_path.read_text()) or {}
     problems = [
         f"{role.name}: {n} is in defaults/main.yml but not in the argument spec" for n in defaults if n not in spec
     ]
-    problems += [f"{role.name}: {n} has no default in defaults/main.yml" for n in spec if n not in defaults]
+    problems += [
+        f"{role.name}: {n} has no default in defaults/main.yml" for n in spec if n not in defaults and n not in optional
+    ]
     if problems:
         return problems
-    wanted_spec = spec_with_defaults(spec_text, spec, defaults)
+    with_default = {n: v for n, v in spec.items() if n in defaults}
+    wanted_spec = spec_with_defaults(spec_text, with_default, defaults)
     if yaml.safe_load(wanted_spec) != yaml.safe_load(spec_text) or wanted_spec != spec_text:
         if write:
             spec_path.write_text(wanted_spec)
         else:
-            wrong = [n for n in spec if spec[n].get("default", object()) != defaults[n]]
+            wrong = [n for n in with_default if spec[n].get("default", object()) != defaults[n]]
             problems.append(f"{role.name}: argument spec defaults differ from defaults/main.yml: {wrong or 'layout'}")
     readme = readme_path.read_text()
     wanted_readme = replace_section(readme, section(spec, defaults))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import select
 import subprocess
+import tempfile
 import time
 
 C_LOCALE = {"LC_ALL": "C"}
@@ -64,3 +65,33 @@ def run_with_tty_stderr(argv: list[str], timeout: float = 120.0) -> tuple[int, s
     proc.stdout.close()
     decode = lambda data: data.decode("utf-8", "replace").replace("\r\n", "\n")  # noqa: E731
     return rc, decode(out), decode(err)
+
+
+def run_with_timeout(argv: list[str], data: bytes, timeout: float) -> tuple[int, str, str]:
+    """Run argv with ``data`` on its stdin, killed after ``timeout`` seconds (run_command has no timeout).
+
+    A command that does not finish raises OSError saying so.
+    """
+    try:
+        done = subprocess.run(  # noqa: S603 - argv list, never a shell
+            argv, input=data, capture_output=True, timeout=timeout, check=False, env=dict(os.environ, **C_LOCALE)
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise OSError(f"{os.path.basename(argv[0])} did not finish within {timeout:g} s") from exc
+    return done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
+
+
+def stream_lines(argv: list[str], consume) -> tuple[int, str]:
+    """Run argv and hand each line of its output to ``consume`` as it comes, none held in memory.
+
+    Returns the exit code and the first 4 KiB of stderr (kept in a temporary file, so a chatty
+    stderr cannot block the command while stdout is read).
+    """
+    with tempfile.TemporaryFile() as errors:
+        with subprocess.Popen(  # noqa: S603 - argv list, never a shell
+            argv, stdout=subprocess.PIPE, stderr=errors, env=dict(os.environ, **C_LOCALE)
+        ) as proc:
+            for raw in proc.stdout:
+                consume(raw.decode("utf-8", "replace"))
+        errors.seek(0)
+        return proc.returncode, errors.read(4096).decode("utf-8", "replace")

@@ -23,10 +23,10 @@ description:
   - V(mta_sts) and V(tls_rpt) a C(v=STSv1; id=) and a C(v=TLSRPTv1; rua=) record.
   - With O(dkim_keys) (the keys the host holds, as M(mailops.mailhost.mailhost_audit) returns them), V(dkim) checks
     the record of every key against that key, one result per selector.
-  - "With O(message) (a message as it leaves the host, for example the audit's probe message), the message is
+  - "With O(probe_message) (a message as it leaves the host, for example the audit's probe message), the message is
     judged as a receiving MTA would for mail from each of O(addresses): V(dkim_message) a DKIM signature of
     O(domain) verifies against the key published in DNS (dkimpy); V(spf_message) SPF passes for the address and
-    the envelope sender O(message_sender) (pyspf); V(dmarc_message) DMARC passes with alignment under the
+    the envelope sender O(probe_sender) (pyspf); V(dmarc_message) DMARC passes with alignment under the
     published policy (RFC 7489 policy discovery; the organizational domain from the public suffix list)."
   - V(dmarc_stage) the guarded rollout none, quarantine, reject - the stage published against O(dmarc_policy), the
     record of the next stage, and a refusal (fail) to recommend or accept quarantine or reject while the message
@@ -128,10 +128,10 @@ options:
         description: Whether the key signs (informative).
         type: bool
         default: false
-  message:
+  probe_message:
     description: A message as it leaves the host (headers and body), for the message checks.
     type: str
-  message_sender:
+  probe_sender:
     description: The message's envelope sender. Default C(mailhost-probe@) O(domain).
     type: str
   dmarc_reports:
@@ -258,8 +258,8 @@ ARGUMENT_SPEC = {
             "signing": {"type": "bool", "default": False},
         },
     },
-    "message": {"type": "str"},
-    "message_sender": {"type": "str"},
+    "probe_message": {"type": "str"},
+    "probe_sender": {"type": "str"},
     "dmarc_reports": {"type": "path"},
     "dmarc_report_days": {"type": "int", "default": 14},
     "dmarc_aligned_share": {"type": "float", "default": 98.0},
@@ -282,9 +282,9 @@ def check_arguments(module: AnsibleModule) -> str | None:
     wanted = [c for c in (*MESSAGE_CHECKS, "dmarc_stage") if c in checks]
     if wanted and not p["addresses"]:
         module.fail_json(msg=f"addresses is required for the {', '.join(wanted)} checks: the host's public addresses")
-    if [c for c in MESSAGE_CHECKS if c in checks] and p["message"] is None:
-        module.fail_json(msg="message is required for the spf_message, dkim_message and dmarc_message checks")
-    if p["message"] is not None and not HAS_AUTH_LIBS:
+    if [c for c in MESSAGE_CHECKS if c in checks] and p["probe_message"] is None:
+        module.fail_json(msg="probe_message is required for the spf_message, dkim_message and dmarc_message checks")
+    if p["probe_message"] is not None and not HAS_AUTH_LIBS:
         module.fail_json(msg=missing_required_lib("dkimpy, pyspf and publicsuffix2") + " (for the message checks)")
     if not 1 <= p["dmarc_report_days"] <= 366:
         module.fail_json(msg=f"dmarc_report_days: {p['dmarc_report_days']} must be 1 to 366")
@@ -292,9 +292,9 @@ def check_arguments(module: AnsibleModule) -> str | None:
         module.fail_json(msg=f"dmarc_aligned_share: {p['dmarc_aligned_share']} must be more than 0 and at most 100")
     if p["dmarc_reports"] and not os.path.isdir(p["dmarc_reports"]):
         module.fail_json(msg=f"dmarc_reports: {p['dmarc_reports']} is not a directory")
-    sender = p["message_sender"]
+    sender = p["probe_sender"]
     if sender is not None and (sender.count("@") != 1 or not sender.split("@")[1]):
-        module.fail_json(msg=f"message_sender: {sender!r} must be an address local@domain")
+        module.fail_json(msg=f"probe_sender: {sender!r} must be an address local@domain")
     for index, key in enumerate(p["dkim_keys"] or []):
         if not key["public_key"].strip() or not key["selector"].strip() or not key["domain"].strip():
             module.fail_json(msg=f"dkim_keys[{index}]: domain, selector and public_key must not be empty")
@@ -324,7 +324,7 @@ def check_dns(module: AnsibleModule, expected_key: str | None) -> dict:
     reports = None
     if p["dmarc_reports"] and "dmarc_stage" in p["checks"]:
         reports = summarize(p["dmarc_reports"], p["domain"], p["dmarc_report_days"], time.time())
-    if p["message"] is not None:
+    if p["probe_message"] is not None:
         use_resolver(lookup.resolver)
     return run_checks(
         lookup,
@@ -339,8 +339,8 @@ def check_dns(module: AnsibleModule, expected_key: str | None) -> dict:
         mta_sts_id=p["mta_sts_id"] or time.strftime("%Y%m%d%H%M%S", time.gmtime()),
         strict=p["strict"],
         dkim_keys=p["dkim_keys"],
-        message=p["message"].encode("utf-8", "surrogateescape") if p["message"] is not None else None,
-        message_sender=p["message_sender"],
+        message=p["probe_message"].encode("utf-8", "surrogateescape") if p["probe_message"] is not None else None,
+        message_sender=p["probe_sender"],
         dmarc_reports=reports,
         dmarc_required_share=p["dmarc_aligned_share"],
         timeout=p["timeout"] * (p["retries"] + 1),

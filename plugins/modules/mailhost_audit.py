@@ -122,9 +122,6 @@ probe:
 """
 
 import base64
-import os
-import subprocess
-import tempfile
 import time
 from datetime import datetime, timezone
 
@@ -147,7 +144,7 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._audit import (
     signing_key_names,
     trust_verdict,
 )
-from ansible_collections.mailops.mailhost.plugins.module_utils._host import run
+from ansible_collections.mailops.mailhost.plugins.module_utils._host import run, run_with_timeout, stream_lines
 from ansible_collections.mailops.mailhost.plugins.module_utils._postfix_runtime import (
     journal_entries,
     probe_address,
@@ -171,16 +168,6 @@ def postconf(module: AnsibleModule, *names: str) -> dict[str, str]:
         if sep:
             values[name.strip()] = value.strip()
     return values
-
-
-def stream_lines(argv: list[str], consume) -> tuple[int, str]:
-    """Run ``argv`` and hand each line of its output to ``consume`` as it comes (no output held in memory)."""
-    with tempfile.TemporaryFile() as errors:
-        with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=errors, env={**os.environ, "LC_ALL": "C"}) as proc:  # noqa: S603
-            for raw in proc.stdout:
-                consume(raw.decode("utf-8", "replace"))
-        errors.seek(0)
-        return proc.returncode, errors.read(4096).decode("utf-8", "replace")
 
 
 def check_journal(module: AnsibleModule) -> list[dict]:
@@ -231,17 +218,12 @@ def check_certificate(module: AnsibleModule, address: str, hostname: str) -> lis
     argv = [openssl, "s_client", "-starttls", "smtp", "-connect", where, "-name", hostname, "-servername", hostname]
     argv += ["-verify_hostname", hostname, "-showcerts", "-crlf"]
     try:
-        done = subprocess.run(  # noqa: S603 - argv list, never a shell
-            argv, input=b"QUIT\n", capture_output=True, timeout=30, check=False, env={**os.environ, "LC_ALL": "C"}
-        )
-        chain, code, words = parse_s_client(done.stdout.decode("utf-8", "replace"))
+        rc, out, err = run_with_timeout(argv, b"QUIT\n", 30)
+        chain, code, words = parse_s_client(out)
         if not chain:
-            said = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise ValueError(said[-1] if said else f"openssl s_client exited {done.returncode}")
+            said = err.strip().splitlines()
+            raise ValueError(said[-1] if said else f"openssl s_client exited {rc}")
         not_after, subject, issuer = describe_certificate(module, chain[0])
-    except subprocess.TimeoutExpired:
-        message = f"cannot read the certificate served on {where}: no TLS handshake within 30 s"
-        return [item("certificate", "fail", message, {"address": where}), _unread()]
     except (OSError, ValueError) as exc:
         message = f"cannot read the certificate served on {where}: {exc}"
         return [item("certificate", "fail", message, {"address": where}), _unread()]

@@ -68,7 +68,7 @@ counts:
   type: dict
   sample: {fail: 1, warn: 2, skipped: 0, pass: 14}
 failed_checks:
-  description: C(host: check (subject)) of each failed check.
+  description: "C(host: check (subject)) of each failed check."
   returned: success and failure on a check
   type: list
   elements: str

@@ -11,8 +11,9 @@ image=$(cat .cache/image-bullseye)
 site=.cache/py39-site
 packages=('pytest==8.4.2' 'exceptiongroup==1.3.0' 'tomli==2.2.1' 'typing_extensions==4.14.1' 'dnspython==2.7.0'
   'cryptography==44.0.3' 'cffi==1.17.1' 'pycparser==2.22')
-# Pure Python, published as a source distribution only (the test oracle of the DKIM check).
-pure=('dkimpy==1.1.8')
+# Pure Python, some published as source distributions only: dkimpy (the DKIM oracle and the
+# message checks), pyspf and publicsuffix2 (the message checks).
+pure=('dkimpy==1.1.8' 'pyspf==2.0.14' 'publicsuffix2==2.20191221')
 stamp=$(printf '%s\n' "${packages[@]}" "${pure[@]}" | sha256sum | cut -c1-12)
 if [ "$(cat "$site/.installed" 2>/dev/null)" != "$stamp" ]; then
   rm -rf "$site"

@@ -228,7 +228,7 @@ def test_broken_host_and_dns_each_fail_by_name_with_the_records_to_publish(
     assert any(r.startswith('example.test. 3600 IN TXT "v=spf1') and f"ip4:{mx1_ip}" in r for r in records)
     assert any(r.startswith('_dmarc.example.test. 3600 IN TXT "v=DMARC1; p=none') for r in records)
     # JUnit carries the reason and the records in the failure; Markdown gathers the records once
-    failure = cases[f"ptr ({mx1_ip})"][1].find("failure")
+    failure = cases["ptr"][1].find("failure")
     assert "other.example.net" in failure.get("message") and f"IN PTR {MX}." in failure.text
     assert markdown.count(f"IN PTR {MX}.") == 1  # in the records block, once
     assert run.messages and "the audit failed" in run.messages[-1]

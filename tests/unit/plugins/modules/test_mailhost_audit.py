@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 from conftest import journal_entry
 
@@ -12,11 +10,11 @@ from ansible_collections.mailops.mailhost.plugins.modules import mailhost_audit
 
 @pytest.fixture
 def no_certificate(monkeypatch):
-    def refuse(argv, **kwargs):
+    def refuse(argv, data, timeout):
         assert argv[1:3] == ["s_client", "-starttls"], argv
-        return subprocess.CompletedProcess(argv, 1, b"", b"connect:errno=111\n")
+        return 1, "", "connect:errno=111\n"
 
-    monkeypatch.setattr(mailhost_audit.subprocess, "run", refuse)
+    monkeypatch.setattr(mailhost_audit, "run_with_timeout", refuse)
 
 
 def journal(monkeypatch, lines: list[str], rc: int = 0, err: str = ""):
