@@ -114,8 +114,8 @@ def postfix_destinations(
         if value is None:
             continue
         found = []
-        for target in _targets(value):
-            target = f"{local}{target}" if target.startswith("@") else target
+        for entry in _targets(value):
+            target = f"{local}{entry}" if entry.startswith("@") else entry
             if target.lower() == full.lower():
                 found += _final(local_l, domain, config, query, user_exists, depth, local_domains, full)
             else:
@@ -171,5 +171,8 @@ def compare(before: dict[str, list[str]], after: dict[str, list[str]]) -> list[s
     for address in sorted(before):
         old, new = sorted(set(before[address])), sorted(set(after.get(address, [])))
         if old != new:
-            problems.append(f"{address}: sendmail delivered to {', '.join(old) or 'nothing'}; Postfix to {', '.join(new) or 'nothing'}")
+            problems.append(
+                f"{address}: sendmail delivered to {', '.join(old) or 'nothing'};"
+                f" Postfix to {', '.join(new) or 'nothing'}"
+            )
     return problems

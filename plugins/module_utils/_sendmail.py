@@ -48,7 +48,7 @@ FEATURE_AS_DESIGNED = {
     "always_add_domain": "Postfix qualifies local addresses with myorigin",
     "nouucp": "Postfix has no UUCP routing unless configured",
     "redirect": "Postfix has no .REDIRECT pseudo domain; mail to it is rejected as to any unknown address",
-    "local_procmail": "Postfix delivers to mailboxes itself; set mailbox_command in postfix_main_cf if procmail is needed",
+    "local_procmail": "Postfix delivers to mailboxes itself (mailbox_command in postfix_main_cf for procmail)",
 }
 DEFAULT_PREFIX_LIMITS = {4: 16, 6: 48}
 
@@ -72,7 +72,9 @@ class Plan:
         self.unmapped.append({"file": path, "line": line, "text": text.strip(), "reason": reason})
 
     def found(self, severity: str, variable: str, message: str, path: str = "", line: int = 0) -> None:
-        self.findings.append({"severity": severity, "variable": variable, "message": message, "file": path, "line": line})
+        self.findings.append(
+            {"severity": severity, "variable": variable, "message": message, "file": path, "line": line}
+        )
 
     def note(self, path: str, line: int, text: str, variable: str, value) -> None:
         self.mapped.append({"file": path, "line": line, "text": text.strip(), "variable": variable, "value": value})
@@ -314,7 +316,9 @@ def map_mc(plan: Plan, source: Source, state: dict) -> None:
         elif macro == "DAEMON_OPTIONS" and args:
             _map_daemon(plan, source.path, line, args[0], text, state)
         elif macro in ("INPUT_MAIL_FILTER", "MAIL_FILTER"):
-            plan.skip(source.path, line, text, "milters: the opendkim role adds its own; set postfix_milters for others")
+            plan.skip(
+                source.path, line, text, "milters: the opendkim role adds its own; set postfix_milters for others"
+            )
         else:
             plan.skip(source.path, line, text, f"{macro} has no equivalent in this collection")
 
@@ -471,14 +475,21 @@ def _map_relay(plan: Plan, path: str, line: int, raw: str, kind: str, subject: s
             plan.found(
                 "refused",
                 "postfix_mynetworks",
-                f"postfix_mynetworks: {network} is wider than /{limit} (postfix_mynetworks_prefix_limit_ipv{net.version}):"
+                f"postfix_mynetworks: {network} is wider than /{limit}"
+                f" (postfix_mynetworks_prefix_limit_ipv{net.version}):"
                 " the pre-flight refuses it; list the networks that really relay, or set"
                 " postfix_mynetworks_allow_wide: true after review",
                 path,
                 line,
             )
         if net.prefixlen == 0:
-            plan.found("refused", "postfix_mynetworks", f"{raw.strip()}: relaying for every address is an open relay", path, line)
+            plan.found(
+                "refused",
+                "postfix_mynetworks",
+                f"{raw.strip()}: relaying for every address is an open relay",
+                path,
+                line,
+            )
         _append(plan, "postfix_mynetworks", network)
         plan.note(path, line, raw, "postfix_mynetworks", network)
         return
@@ -497,7 +508,12 @@ def _map_relay(plan: Plan, path: str, line: int, raw: str, kind: str, subject: s
         plan.note(path, line, raw, "postfix_mynetworks", "127.0.0.0/8 and [::1]/128 (always)")
         return
     if kind == "connect":
-        plan.skip(path, line, raw, "relaying for clients by host name is not offered: list their networks in postfix_mynetworks")
+        plan.skip(
+            path,
+            line,
+            raw,
+            "relaying for clients by host name is not offered: list their networks in postfix_mynetworks",
+        )
         return
     _append(plan, "__relay_domains", subject.lower())
     plan.note(path, line, raw, "postfix_main_cf.relay_domains", subject.lower())
@@ -662,7 +678,13 @@ def _map_masquerade(plan: Plan, state: dict) -> None:
     _append(plan, "postfix_masquerade_domains", domain)
     plan.variables["postfix_myorigin"] = domain
     plan.mapped.append(
-        {"file": "", "line": _line, "text": _text, "variable": "postfix_myorigin, postfix_masquerade_domains", "value": domain}
+        {
+            "file": "",
+            "line": _line,
+            "text": _text,
+            "variable": "postfix_myorigin, postfix_masquerade_domains",
+            "value": domain,
+        }
     )
     if not state.get("masquerade_envelope"):
         plan.found(
@@ -728,13 +750,17 @@ def report_markdown(hostname: str, outcome: dict) -> str:
     lines += ["", "## What maps to what", "", "| Where | Line | Variable | Value |", "|---|---|---|---|"]
     for m in mapped:
         where = f"{m['file']}:{m['line']}" if m.get("file") else f"line {m['line']}"
-        lines.append(f"| {where} | {_code(m['text'])} | `{m['variable'] or '(the role by design)'}` | {_cell(m['value'])} |")
+        lines.append(
+            f"| {where} | {_code(m['text'])} | `{m['variable'] or '(the role by design)'}` | {_cell(m['value'])} |"
+        )
     lines += ["", "## sendmail's queue", ""]
     queue = outcome.get("queue", [])
     if queue:
         lines += ["| Id | Sender | Recipients |", "|---|---|---|"]
         for q in queue:
-            lines.append(f"| {q['id']} | {_cell(q.get('sender') or '<>')} | {_cell(', '.join(q.get('recipients', [])))} |")
+            lines.append(
+                f"| {q['id']} | {_cell(q.get('sender') or '<>')} | {_cell(', '.join(q.get('recipients', [])))} |"
+            )
         lines += ["", "At the cutover these are handed to Postfix with their envelope, after Postfix is verified."]
     else:
         lines.append("Empty.")

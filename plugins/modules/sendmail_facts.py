@@ -66,7 +66,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 installed:
-  description: Whether sendmail's configuration (sendmail.mc or sendmail.cf) is on the host.
+  description:
+    - Whether sendmail is installed - its own binary (Debian's C(/usr/lib/sm.bin/sendmail), EL's
+      C(/usr/sbin/sendmail.sendmail)) and its configuration (sendmail.mc or sendmail.cf). After a cutover the
+      configuration stays and this is false.
   returned: always
   type: bool
 hostname:
@@ -123,6 +126,7 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._sendmail import 
 )
 from ansible_collections.mailops.mailhost.plugins.module_utils._sendmail_queue import parse_qf, queue_ids
 
+SENDMAIL_BINARIES = ("/usr/lib/sm.bin/sendmail", "/usr/sbin/sendmail.sendmail", "/usr/libexec/sendmail/sendmail")
 TABLES = ("access", "virtusertable", "mailertable", "genericstable")
 CLASS_FILES = ("local-host-names", "relay-domains", "generics-domains")
 
@@ -207,10 +211,11 @@ def main() -> None:
         sources[name], problem = read_table(module, os.path.join(directory, name))
         if problem:
             problems.append(problem)
-    installed = sources["mc"].text is not None or sources["cf"].text is not None
-    plan = migrate(
-        sources, hostname, {4: p["mynetworks_prefix_limit_ipv4"], 6: p["mynetworks_prefix_limit_ipv6"]}
-    )
+    # The configuration stays when the packages are removed (a finished cutover): sendmail is
+    # installed only while its own binary is there.
+    binary = next((b for b in SENDMAIL_BINARIES if os.path.exists(b)), None)
+    installed = bool(binary) and (sources["mc"].text is not None or sources["cf"].text is not None)
+    plan = migrate(sources, hostname, {4: p["mynetworks_prefix_limit_ipv4"], 6: p["mynetworks_prefix_limit_ipv6"]})
     for problem in problems:
         plan.skip(problem.split(":", 1)[0], 0, "", problem)
     queue = queued(p["queue_dirs"])

@@ -165,22 +165,21 @@ def restore(module: AnsibleModule) -> dict:
                     continue  # handed to Postfix already (restoring it would deliver it twice), or still there
                 copy_tree(os.path.join(copy, name), os.path.join(path, name))
             messages += [{"id": q, "queue": path} for q in queue_ids(path)]
+        elif os.path.isdir(copy) and not os.path.islink(copy):
+            aside = path + ".mailhost-restore"
+            shutil.rmtree(aside, ignore_errors=True)
+            copy_tree(copy, aside)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            elif os.path.lexists(path):
+                os.unlink(path)
+            os.rename(aside, path)
         else:
-            if os.path.isdir(copy) and not os.path.islink(copy):
-                aside = path + ".mailhost-restore"
-                shutil.rmtree(aside, ignore_errors=True)
-                copy_tree(copy, aside)
-                if os.path.isdir(path) and not os.path.islink(path):
-                    shutil.rmtree(path)
-                elif os.path.lexists(path):
-                    os.unlink(path)
-                os.rename(aside, path)
-            else:
-                temp = path + ".mailhost-restore"
-                if os.path.lexists(temp):
-                    os.unlink(temp)
-                copy_tree(copy, temp)
-                os.replace(temp, path)
+            temp = path + ".mailhost-restore"
+            if os.path.lexists(temp):
+                os.unlink(temp)
+            copy_tree(copy, temp)
+            os.replace(temp, path)
     return {"changed": bool(restored), "messages": messages, "restored": restored}
 
 

@@ -171,25 +171,30 @@ def test_two_runs_at_once_one_waits_for_the_other(mx1, outside, converge):
     back_to_the_baseline(mx1, outside, converge)
 
 
-def test_a_held_lock_makes_a_run_wait_then_fail_saying_who_holds_it(mx1, converge):
+def test_a_held_lock_makes_a_run_wait_then_fail_saying_who_holds_it(mx1, outside, converge):
     holder = {"id": "elsewhere:4242:1", "controller": "elsewhere", "pid": "4242", "user": "ops", "taken": time.time()}
+    # A run with nothing to change takes no lock (it makes no change to serialise): this one has a change.
+    change = {"mailhost_lock_timeout": 3, "postfix_message_size_limit": 20971520}
     mx1.check_output(f"echo '{json.dumps(holder)}' > /run/mailops-mailhost.lock")
     try:
-        run = converge({"mailhost_lock_timeout": 3})
+        run = converge(change)
         assert run.returncode != 0
         assert (
             "is locked by the run elsewhere:4242:1 (ansible-playbook pid 4242 on elsewhere, user ops)" in run.messages
         )
         assert "waited 3 s" in run.messages
-        check = converge({"mailhost_lock_timeout": 3}, check=True)
+        check = converge(change, check=True)
         assert check.returncode != 0, "a check run went ahead while another run held the lock"
+        assert live_size(outside) == 26214400, "the change went live while another run held the lock"
     finally:
         mx1.run("rm -f /run/mailops-mailhost.lock")
     stale = dict(holder, taken=time.time() - 7200)
     mx1.check_output(f"echo '{json.dumps(stale)}' > /run/mailops-mailhost.lock")
-    run = converge({"mailhost_lock_timeout": 3})
+    run = converge(change)
     assert run.returncode == 0, run.messages  # older than mailhost_lock_max_age: taken over
+    assert live_size(outside) == 20971520
     assert not mx1.file("/run/mailops-mailhost.lock").exists
+    back_to_the_baseline(mx1, outside, converge)
 
 
 def test_a_full_disk_is_reported_and_leaves_the_configuration_and_no_temporary_file(mx1, outside, converge):
