@@ -17,7 +17,7 @@ description:
   - V(handover) gives every saved message that is not yet handed over to Postfix's C(sendmail) command with its
     envelope - the sender and the recipients sendmail still had to deliver - and the message as sendmail queued it,
     then moves its files to C(handed/) under O(backup_dir) and removes them from sendmail's queue. A message is
-    handed over at least once: a run killed between Postfix accepting it and the move hands it again (a duplicate,
+    handed over at least once - a run killed between Postfix accepting it and the move hands it again (a duplicate,
     never a loss).
   - Check mode reports what would be done and changes nothing.
 author:
