@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ansible_collections.mailops.mailhost.plugins.module_utils._sendmail import SMTP_MAILERS
+from ansible_collections.mailops.mailhost.plugins.module_utils._sendmail import SMTP_MAILERS, split_targets
 
 MAX_DEPTH = 20
 _BV_RE = re.compile(r"^(?P<address>.+?)\.\.\. (?P<result>.*)$")
@@ -81,20 +81,6 @@ def words(value: str) -> list[str]:
 Query = Callable[[str, str], "str | None"]  # (which: virtual|alias|transport, key) -> value or None
 
 
-def _targets(value: str) -> list[str]:
-    out, current, quoted = [], [], False
-    for char in value:
-        if char == '"':
-            quoted = not quoted
-        if char == "," and not quoted:
-            out.append("".join(current).strip())
-            current = []
-            continue
-        current.append(char)
-    out.append("".join(current).strip())
-    return [t for t in out if t]
-
-
 def postfix_destinations(
     address: str, config: PostfixConfig, query: Query, user_exists: Callable[[str], bool], depth: int = 0
 ) -> list[str]:
@@ -114,7 +100,7 @@ def postfix_destinations(
         if value is None:
             continue
         found = []
-        for entry in _targets(value):
+        for entry in split_targets(value):
             target = f"{local}{entry}" if entry.startswith("@") else entry
             if target.lower() == full.lower():
                 found += _final(local_l, domain, config, query, user_exists, depth, local_domains, full)
@@ -130,7 +116,7 @@ def _final(local, domain, config, query, user_exists, depth, local_domains, full
         value = query("alias", local) or (query("alias", base) if base != local else None)
         if value is not None:
             found = []
-            for target in _targets(value):
+            for target in split_targets(value):
                 plain = target.strip('"')
                 if plain.startswith("|"):
                     found.append("prog:" + plain[1:].strip())

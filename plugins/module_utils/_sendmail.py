@@ -200,18 +200,23 @@ def alias_entries(text: str) -> list[tuple[int, str, list[str], str]]:
         if not sep:
             out.append((number, "", [], line))
             continue
-        targets, current, quoted = [], [], False
-        for char in rest:
-            if char == '"':
-                quoted = not quoted
-            if char == "," and not quoted:
-                targets.append("".join(current).strip())
-                current = []
-                continue
-            current.append(char)
-        targets.append("".join(current).strip())
-        out.append((number, name.strip().lower(), [t for t in targets if t], line))
+        out.append((number, name.strip().lower(), split_targets(rest), line))
     return out
+
+
+def split_targets(value: str) -> list[str]:
+    """An alias's (or a virtual alias's) targets: split at commas outside double quotes ("|cmd, arg")."""
+    out, current, quoted = [], [], False
+    for char in value:
+        if char == '"':
+            quoted = not quoted
+        if char == "," and not quoted:
+            out.append("".join(current).strip())
+            current = []
+            continue
+        current.append(char)
+    out.append("".join(current).strip())
+    return [t for t in out if t]
 
 
 # --- values ----------------------------------------------------------------------------------
