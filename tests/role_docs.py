@@ -129,9 +129,25 @@ def role_problems(role: Path, write: bool) -> list[str]:
     return problems
 
 
+def guide_problems() -> list[str]:
+    """Every role variable README.ja.md (the Japanese guide) names is one the roles' specs know: it never goes stale."""
+    known = set()
+    for role in (ROOT / "roles").iterdir():
+        spec_path = role / "meta" / "argument_specs.yml"
+        if spec_path.exists():
+            for entry in (yaml.safe_load(spec_path.read_text())["argument_specs"] or {}).values():
+                known.update((entry.get("options") or {}).keys())
+    guide = (ROOT / "README.ja.md").read_text()
+    named = set(
+        re.findall(r"`((?:postfix|opendkim|dovecot_sasl|certbot|fail2ban|mailhost|firewall)_[a-z0-9_]+)", guide)
+    )
+    return [f"README.ja.md: {name} is not a variable of any role" for name in sorted(named - known)]
+
+
 def main(argv: list[str]) -> int:
     write = "--write" in argv
     problems = [p for role in sorted((ROOT / "roles").iterdir()) if role.is_dir() for p in role_problems(role, write)]
+    problems += guide_problems()
     for problem in problems:
         print(problem)
     if problems and not write:
