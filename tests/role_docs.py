@@ -6,7 +6,8 @@ For every role this checks (``--check``, run by ``make lint``) or rewrites (``--
 - each option's ``default`` in the spec equals the value in defaults/main.yml, so ``ansible-doc -t role``
   shows the real defaults;
 - the README's "## Role Variables" section is exactly the one generated from the spec (a heading per
-  variable, its description, its default).
+  variable, its description, its default);
+- every role variable the Japanese guide (README.ja.md) names is a variable of some role.
 """
 
 from __future__ import annotations
