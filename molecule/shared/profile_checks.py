@@ -162,8 +162,10 @@ def test_five_failed_logins_are_banned_through_firewalld(mx1, outside):
     try:
         assert wait_for(lambda: address in mx1.check_output("fail2ban-client status postfix-sasl"), timeout=30)
         assert wait_for(lambda: address in mx1.check_output("firewall-cmd --list-rich-rules"), timeout=15)
-        assert not can_connect(outside, 587), "the banned client can still connect to 587"
-        assert not can_connect(outside, 25), "the banned client can still connect to 25"
+        # fail2ban's action adds one rich rule per port, one firewall-cmd call each: the first can be
+        # listed while the next is still being added, so each port is given a few seconds.
+        assert wait_for(lambda: not can_connect(outside, 587), timeout=20), "the banned client can still connect to 587"
+        assert wait_for(lambda: not can_connect(outside, 25), timeout=20), "the banned client can still connect to 25"
     finally:
         mx1.run(f"fail2ban-client set postfix-sasl unbanip {address}")
     assert wait_for(lambda: can_connect(outside), timeout=15), "unban did not restore the connection"
