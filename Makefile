@@ -84,6 +84,8 @@ lint: venv
 	tests/sanity/run.sh
 	actionlint .github/workflows/*.yml examples/inventory/.github/workflows/*.yml
 	antsibull-changelog lint
+	@# CHANGELOG.rst is generated from changelogs/changelog.yaml and kept in the repository.
+	antsibull-changelog generate && git diff --exit-code -- CHANGELOG.rst
 
 # Unit tests and the per-platform static checks, then the modules' tests again under
 # Python 3.9 (AlmaLinux 9's) in the Debian 11 image.
