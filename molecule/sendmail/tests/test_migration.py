@@ -2,8 +2,9 @@
 
 In order: the plan (its host_vars against the tables, entry by entry; nothing on the host
 changes), the cutovers that must not happen (no reviewed plan, a pre-flight refusal), a cutover
-that fails half way and brings sendmail back with its queue, then the cutover: the messages
-sendmail held are delivered, the addresses go where they went, the policy holds with real mail.
+that fails half way and brings sendmail back with its queue (which it then delivers), then the
+cutover: the messages sendmail held are delivered, the addresses go where they went, the policy
+holds with real mail.
 """
 
 from __future__ import annotations
@@ -54,22 +55,28 @@ def migrate(phase: str, **extra):
     )
 
 
+def queue_held(smhost, tag: str) -> dict[str, str]:
+    """Two messages in sendmail's queue: one for local mailboxes (an alias list), one for the
+    mailertable's next hop. sendmail queues them (-odq) and runs its queue only every two hours
+    here (and when it starts), so they stay queued until sendmail starts again or the cutover.
+    Returns the queue id of each ("local", "remote")."""
+    ids = {}
+    for kind, rcpt in (("local", "staff@example.org"), ("remote", "someone@example.info")):
+        before = set(smhost.run("ls /var/spool/mqueue").stdout.split())
+        smhost.check_output(
+            f"printf 'From: carol@example.org\\nSubject: held-{kind}-{tag}\\n\\nqueued before the migration\\n'"
+            f" | sendmail -Am -odq -f carol@example.org {rcpt}"
+        )
+        new = [f[2:] for f in set(smhost.run("ls /var/spool/mqueue").stdout.split()) - before if f.startswith("qf")]
+        assert len(new) == 1, new
+        ids[kind] = new[0]
+    return ids
+
+
 @pytest.fixture(scope="module")
 def held(smhost, relay2):
-    """Two messages in sendmail's queue when the migration starts: one for local mailboxes (an alias
-    list), one for the mailertable's next hop. sendmail queues them (-odq) and runs its queue only
-    every two hours here, so they are still queued at the cutover."""
-    smhost.check_output(
-        "printf 'From: carol@example.org\\nSubject: held-local\\n\\nqueued before the migration\\n'"
-        " | sendmail -Am -odq -f carol@example.org staff@example.org"
-    )
-    smhost.check_output(
-        "printf 'From: carol@example.org\\nSubject: held-remote\\n\\nqueued before the migration\\n'"
-        " | sendmail -Am -odq -f carol@example.org someone@example.info"
-    )
-    queue = sorted(smhost.run("ls /var/spool/mqueue").stdout.split())
-    assert len([f for f in queue if f.startswith("qf")]) == 2, queue
-    return queue
+    """The messages queued when the migration starts (the plan lists them)."""
+    return queue_held(smhost, "1")
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +174,7 @@ def test_cutover_refused_by_the_preflight_touches_nothing(smhost, plan):
     assert fingerprint(smhost) == before
 
 
-def test_failed_cutover_brings_sendmail_back_with_its_queue(smhost, plan):
+def test_failed_cutover_brings_sendmail_back_with_its_queue(smhost, relay2, held, plan):
     """A variable changed after the review sends staff@ elsewhere: the route check fails after Postfix
     was provisioned, and the rollback must leave sendmail as it was."""
     before = fingerprint(smhost)
@@ -182,8 +189,16 @@ def test_failed_cutover_brings_sendmail_back_with_its_queue(smhost, plan):
     after = fingerprint(smhost)
     assert after["config"] == before["config"]
     assert after["maps"] == before["maps"]
-    assert after["queue"] == before["queue"] == plan["before"]["queue"]
     assert after["sendmail"] == "active"
+    # sendmail runs its queue when it starts: the very messages it held (its queue ids in their
+    # Received headers) are delivered by it, none lost
+    assert before["queue"] == plan["before"]["queue"]
+    local, remote = f"id {held['local']}", f"id {held['remote']}"
+    assert wait_for(lambda: local in smhost.run("cat /var/mail/alice").stdout, timeout=60), fingerprint(smhost)
+    assert wait_for(lambda: local in smhost.run("cat /var/mail/bob").stdout, timeout=60)
+    assert wait_for(lambda: remote in relay2.run("cat /var/mail/sink").stdout, timeout=90)
+    assert "Subject: held-remote-1" in relay2.run("cat /var/mail/sink").stdout
+    assert wait_for(lambda: fingerprint(smhost)["queue"] == [], timeout=60)
     assert smhost.run("systemctl is-active postfix").stdout.strip() != "active"
     # and sendmail answers on port 25 again
     greeting = smhost.check_output(
@@ -197,6 +212,9 @@ def test_failed_cutover_brings_sendmail_back_with_its_queue(smhost, plan):
 
 @pytest.fixture(scope="module")
 def cutover(smhost, plan):
+    # sendmail delivered the first pair when the failed cutover brought it back: queue a second
+    # pair for this cutover to hand to Postfix
+    queue_held(smhost, "2")
     run = migrate(
         "cutover",
         opendkim_keys=[{"domain": "example.org", "selector": "mig1"}],
@@ -208,12 +226,12 @@ def cutover(smhost, plan):
 
 
 def test_held_messages_are_delivered(smhost, relay2, cutover):
-    assert wait_for(lambda: "Subject: held-local" in smhost.run("cat /var/mail/alice").stdout, timeout=60)
-    assert wait_for(lambda: "Subject: held-local" in smhost.run("cat /var/mail/bob").stdout, timeout=60)
+    assert wait_for(lambda: "Subject: held-local-2" in smhost.run("cat /var/mail/alice").stdout, timeout=60)
+    assert wait_for(lambda: "Subject: held-local-2" in smhost.run("cat /var/mail/bob").stdout, timeout=60)
     # someone@example.info is forwarded to someone@example.net, whose next hop is relay2
-    assert wait_for(lambda: "Subject: held-remote" in relay2.run("cat /var/mail/sink").stdout, timeout=90), smhost.run(
-        "postqueue -p"
-    ).stdout
+    assert wait_for(lambda: "Subject: held-remote-2" in relay2.run("cat /var/mail/sink").stdout, timeout=90), (
+        smhost.run("postqueue -p").stdout
+    )
     mailbox = relay2.run("cat /var/mail/sink").stdout
     assert "X-Original-To: someone@example.net" in mailbox or "for <someone@example.net>" in mailbox
     assert smhost.run("ls /var/spool/mqueue 2>/dev/null").stdout.strip() == ""
