@@ -116,8 +116,11 @@ def run_playbook(
     args: tuple = (),
     timeout: int = 900,
     inventory: str | None = None,
+    env: dict | None = None,
+    cwd: str | None = None,
 ):
-    """Run a playbook against the scenario inventory (and another inventory file), with the json callback."""
+    """Run a playbook against the scenario inventory (and another inventory file), with the json callback.
+    ``env`` replaces the environment (default: this process's), ``cwd`` the working directory."""
     argv = ["ansible-playbook", "-i", inventory or os.environ["MOLECULE_INVENTORY_FILE"], playbook, *args]
     if inventory_extra:
         argv[3:3] = ["-i", inventory_extra]
@@ -128,9 +131,9 @@ def run_playbook(
     if limit:
         argv += ["--limit", limit]
     # Only the json callback may write to stdout (the scenario config enables profile_tasks).
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
+    env = dict(os.environ if env is None else env, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
     env["ANSIBLE_CALLBACKS_ENABLED"] = "ansible.builtin.json"
-    proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout, check=False)
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout, check=False)
     try:
         data, _end = json.JSONDecoder().raw_decode(proc.stdout[proc.stdout.index("{") :])
     except ValueError as exc:
