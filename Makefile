@@ -125,7 +125,7 @@ demo-clean:
 
 bench: setup
 	PYTHONPATH=$(COLLECTIONS):$(CURDIR)/tests/integration python tests/bench/mail_dns_bench.py
-	MAILHOST_IMAGE=$$(cat $(IMAGE_FILE)) tests/bench/noop_run.sh
+	MAILHOST_IMAGE=$$(cat $(IMAGE_FILE)) python tests/bench/stack_bench.py
 
 build: venv
 	ansible-galaxy collection build --force --output-path .cache/
