@@ -86,7 +86,7 @@ lint: venv
 	antsibull-changelog lint
 	@# CHANGELOG.rst is generated from changelogs/changelog.yaml and kept in the repository.
 	antsibull-changelog generate && git diff --exit-code -- CHANGELOG.rst
-	tests/ee/check.sh
+	tests/package/check.sh
 
 # Unit tests and the per-platform static checks, then the modules' tests again under
 # Python 3.9 (AlmaLinux 9's) in the Debian 11 image.
