@@ -11,7 +11,8 @@ In one run, on containers from the test image (warm package cache in the image):
   of controller CPU for 100 and 1,000 hosts from the measured per-host figure;
 - the same no-op and drift figures over SSH (an unprivileged user with sudo, pipelining and
   ControlPersist), next to the podman connection's;
-- ansible's own options: the free strategy, and pipelining off, for comparison.
+- ansible's own options: the free strategy, pipelining off, and Mitogen for Ansible (from PyPI,
+  into .cache/bench-mitogen; not a dependency of the collection), for comparison.
 The figures are written to .cache/bench.json as well. Run through `make bench`.
 """
 
@@ -101,8 +102,37 @@ def inventory(names: list[str], ssh: dict[str, str] | None = None) -> str:
     return path
 
 
-def env(pipelining: bool = True, strategy: str | None = None) -> dict:
+MITOGEN = "mitogen==0.3.54"
+MITOGEN_DIR = os.path.join(ROOT, ".cache", "bench-mitogen")
+
+
+def install_mitogen() -> str | None:
+    """Mitogen for Ansible from PyPI, beside the toolchain (not a dependency); its strategy path."""
+    stamp = os.path.join(MITOGEN_DIR, ".installed")
+    installed = ""
+    if os.path.exists(stamp):
+        with open(stamp, encoding="utf-8") as handle:
+            installed = handle.read()
+    if installed != MITOGEN:
+        shutil.rmtree(MITOGEN_DIR, ignore_errors=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", MITOGEN_DIR, MITOGEN],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            return None
+        with open(stamp, "w", encoding="utf-8") as handle:
+            handle.write(MITOGEN)
+    return os.path.join(MITOGEN_DIR, "ansible_mitogen", "plugins", "strategy")
+
+
+def env(pipelining: bool = True, strategy: str | None = None, mitogen: str | None = None) -> dict:
     e = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_FORKS=str(FLEET))
+    if mitogen:
+        e["ANSIBLE_STRATEGY_PLUGINS"] = mitogen
+        e["PYTHONPATH"] = MITOGEN_DIR + os.pathsep + e.get("PYTHONPATH", "")
     e["ANSIBLE_PIPELINING"] = str(pipelining)
     e["ANSIBLE_SSH_ARGS"] = "-o ControlMaster=auto -o ControlPersist=120s -o StrictHostKeyChecking=no"
     e["ANSIBLE_SSH_ARGS"] += f" -o UserKnownHostsFile={WORK}/known_hosts"
@@ -115,6 +145,30 @@ def env(pipelining: bool = True, strategy: str | None = None) -> dict:
 def playbook(name: str, inv: str, *extra: str, **env_args) -> tuple[float, float]:
     wall, cpu, _ = timed(["ansible-playbook", "-i", inv, os.path.join(ROOT, name), *extra], env=env(**env_args))
     return wall, cpu
+
+
+def try_mitogen(inv: str, label: str, fig: dict, notes: dict) -> None:
+    """The whole-stack no-op under Mitogen's linear strategy, or why it did not run."""
+    path = install_mitogen()
+    if path is None:
+        notes[label] = f"{MITOGEN} could not be installed from PyPI"
+        return
+    argv = ["ansible-playbook", "-i", inv, os.path.join(ROOT, "playbooks/provision.yml")]
+    runs = []
+    for _ in range(REPEAT):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start_t = time.monotonic()
+        proc = subprocess.run(
+            argv, capture_output=True, text=True, check=False, env=env(strategy="mitogen_linear", mitogen=path)
+        )
+        wall = time.monotonic() - start_t
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if proc.returncode != 0:
+            error = [ln for ln in (proc.stdout + proc.stderr).splitlines() if "ERROR" in ln or "fatal" in ln]
+            notes[label] = f"{MITOGEN} failed: {(error or ['exit ' + str(proc.returncode)])[0][:160]}"
+            return
+        runs.append((wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime))
+    fig[label + "_s"], fig[label + "_cpu_s"] = median_of(runs)
 
 
 def median_of(runs: list[tuple[float, float]]) -> tuple[float, float]:
@@ -166,6 +220,7 @@ def main() -> None:
             sys.exit(f"bench: {tool} is missing (run through make bench)")
     podman("network", "exists", NETWORK, check=False) or podman("network", "create", NETWORK, check=False)
     fig: dict[str, float] = {}
+    notes: dict[str, str] = {}
     names = [f"{PREFIX}mx{i}" for i in range(1, FLEET + 1)]
     try:
         # the floor
@@ -208,6 +263,7 @@ def main() -> None:
         fig["drift_8_free_s"], fig["drift_8_free_cpu_s"] = playbook(
             "playbooks/drift.yml", inventory(names), "--check", "--diff", strategy="free"
         )
+        try_mitogen(one, "mitogen_stack_noop", fig, notes)
         # over SSH
         ssh = enable_ssh(names)
         one_ssh = inventory(names[:1], ssh)
@@ -223,16 +279,17 @@ def main() -> None:
             fig[f"ssh_drift_{n}_s"], fig[f"ssh_drift_{n}_cpu_s"] = median_of(
                 [playbook("playbooks/drift.yml", inv, "--check", "--diff") for _ in range(REPEAT)]
             )
+        try_mitogen(one_ssh, "mitogen_ssh_stack_noop", fig, notes)
     finally:
         for name in names:
             podman("rm", "-f", name, check=False)
         podman("network", "rm", "-f", NETWORK, check=False)
         shutil.rmtree(WORK, ignore_errors=True)
 
-    report(fig)
+    report(fig, notes)
 
 
-def report(fig: dict[str, float]) -> None:
+def report(fig: dict[str, float], notes: dict[str, str]) -> None:
     per_host = fig["drift_8_cpu_s"] / FLEET
     ssh_per_host = fig["ssh_drift_8_cpu_s"] / FLEET
     fig["first_converge_ratio"] = fig["stack_first_s"] / fig["raw_stack_s"]
@@ -292,6 +349,15 @@ def report(fig: dict[str, float]) -> None:
         f"{ssh_per_host:.2f} CPU-s",
         f"target <= {TARGETS['cpu_per_host_s']} CPU-s",
     )
+    for label, what in (("mitogen_stack_noop", "podman"), ("mitogen_ssh_stack_noop", "SSH")):
+        if label + "_s" in fig:
+            line(
+                f"no-op, whole stack, Mitogen (mitogen_linear), {what}",
+                f"{fig[label + '_s']:.1f} s",
+                f"{fig[label + '_cpu_s']:.2f} CPU-s",
+            )
+        else:
+            line(f"no-op, whole stack, Mitogen, {what}", "not measured", notes.get(label, ""))
     for hosts in (100, 1000):
         for label, cpu in (("podman", per_host), ("SSH", ssh_per_host)):
             total = cpu * hosts
@@ -302,7 +368,7 @@ def report(fig: dict[str, float]) -> None:
             )
     os.makedirs(os.path.join(ROOT, ".cache"), exist_ok=True)
     with open(os.path.join(ROOT, ".cache", "bench.json"), "w", encoding="utf-8") as handle:
-        json.dump({"date": time.strftime("%Y-%m-%d"), "cores": cores, "figures": fig}, handle, indent=1)
+        json.dump({"date": time.strftime("%Y-%m-%d"), "cores": cores, "figures": fig, "notes": notes}, handle, indent=1)
 
 
 if __name__ == "__main__":
