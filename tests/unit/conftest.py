@@ -26,6 +26,7 @@ except ImportError:  # ansible-core before 2.19 (make compat): the arguments go 
         finally:
             basic._ANSIBLE_ARGS = saved
 
+
 from ansible_collections.mailops.mailhost.plugins.module_utils import _postfix_validate
 from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import parse_main_cf
 
