@@ -53,6 +53,13 @@ def user_env() -> dict:
     return env
 
 
+def galaxy(env: dict, *args: str) -> str:
+    """`ansible-galaxy collection ARGS` as the user runs it; its output."""
+    return subprocess.run(
+        ["ansible-galaxy", "collection", *args], check=True, capture_output=True, text=True, env=env, cwd=WORK
+    ).stdout
+
+
 @pytest.fixture(scope="module")
 def installed(ssh1):
     shutil.rmtree(WORK, ignore_errors=True)
@@ -60,21 +67,9 @@ def installed(ssh1):
     with open(os.path.join(WORK, "ansible.cfg"), "w", encoding="utf-8") as handle:
         handle.write(ANSIBLE_CFG.format(collections=COLLECTIONS, known_hosts=os.path.join(WORK, "known_hosts")))
     env = user_env()
-    subprocess.run(
-        ["ansible-galaxy", "collection", "build", "--output-path", WORK, PROJECT],
-        check=True,
-        capture_output=True,
-        env=env,
-        cwd=WORK,
-    )
+    galaxy(env, "build", "--output-path", WORK, PROJECT)
     (tarball,) = glob.glob(os.path.join(WORK, "mailops-mailhost-*.tar.gz"))
-    subprocess.run(
-        ["ansible-galaxy", "collection", "install", "-p", COLLECTIONS, tarball],
-        check=True,
-        capture_output=True,
-        env=env,
-        cwd=WORK,
-    )
+    galaxy(env, "install", "-p", COLLECTIONS, tarball)
     inventory = {
         "all": {
             "hosts": {
@@ -122,15 +117,8 @@ def second_run(ssh1, installed, first_run):
 
 
 def test_the_installed_tarball_is_what_ansible_finds(installed):
-    out = subprocess.run(
-        ["ansible-galaxy", "collection", "list", "mailops.mailhost", "--format", "json"],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=installed,
-        cwd=WORK,
-    )
-    paths = [path for path, found in json.loads(out.stdout).items() if "mailops.mailhost" in found]
+    listing = json.loads(galaxy(installed, "list", "mailops.mailhost", "--format", "json"))
+    paths = [path for path, found in listing.items() if "mailops.mailhost" in found]
     assert paths == [os.path.join(COLLECTIONS, "ansible_collections")], paths
     assert os.path.isfile(os.path.join(COLLECTIONS, "ansible_collections", "mailops", "mailhost", "MANIFEST.json"))
 
