@@ -14,7 +14,8 @@ tarball=$(ls "$out"/mailops-mailhost-*.tar.gz)   # galaxy-importer reads the ver
 cp "$tarball" "$out/mailops-mailhost.tar.gz"      # the name ee/execution-environment.yml expects
 
 # galaxy-importer: any WARNING or ERROR line is a failure.
-python -m galaxy_importer.main "$tarball" > "$out/galaxy-importer.log" 2>&1 \
+# It writes importer_result.json into its working directory: run it in the output directory.
+(cd "$out" && python -m galaxy_importer.main "$(basename "$tarball")") > "$out/galaxy-importer.log" 2>&1 \
   || { cat "$out/galaxy-importer.log"; echo "package: galaxy-importer failed"; exit 1; }
 if grep -E "WARNING|ERROR" "$out/galaxy-importer.log"; then
   echo "package: galaxy-importer warns about the tarball (above; full log $out/galaxy-importer.log)"; exit 1

@@ -9,95 +9,13 @@ ControlPersist on. Two runs: the first provisions the stack, the second changes 
 
 from __future__ import annotations
 
-import glob
 import json
 import os
-import shutil
 import subprocess
 
 import pytest
-import yaml
-from conftest_common import container_ip, podman_host, run_playbook, wait_for
-
-PROJECT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
-EPHEMERAL = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
-WORK = os.path.join(EPHEMERAL, "installed")
-COLLECTIONS = os.path.join(WORK, "collections")
-KEY = os.path.join(EPHEMERAL, "id_deploy")
-# The deploy user's sudo password (prepare.yml sets its hash); given to Ansible in the
-# environment, as a vault or a CI secret would, and never to be seen in any output or log.
-BECOME_PASSWORD = "sudo secret"
-ANSIBLE_CFG = """\
-[defaults]
-collections_path = {collections}
-interpreter_python = /usr/bin/python3
-host_key_checking = True
-
-[ssh_connection]
-pipelining = True
-ssh_args = -o ControlMaster=auto -o ControlPersist=60s
-  -o UserKnownHostsFile={known_hosts} -o StrictHostKeyChecking=accept-new
-"""
-
-
-@pytest.fixture(scope="session")
-def ssh1():
-    return podman_host("ssh1")
-
-
-def user_env() -> dict:
-    """A user's environment: none of the harness's ANSIBLE_* settings (which point at the checkout)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "MOLECULE_"))}
-    env["ANSIBLE_CONFIG"] = os.path.join(WORK, "ansible.cfg")
-    env["MAILHOST_BECOME_PASSWORD"] = BECOME_PASSWORD
-    return env
-
-
-def galaxy(env: dict, *args: str) -> str:
-    """`ansible-galaxy collection ARGS` as the user runs it; its output."""
-    return subprocess.run(
-        ["ansible-galaxy", "collection", *args], check=True, capture_output=True, text=True, env=env, cwd=WORK
-    ).stdout
-
-
-@pytest.fixture(scope="module")
-def installed(ssh1):
-    shutil.rmtree(WORK, ignore_errors=True)
-    os.makedirs(WORK)
-    with open(os.path.join(WORK, "ansible.cfg"), "w", encoding="utf-8") as handle:
-        handle.write(ANSIBLE_CFG.format(collections=COLLECTIONS, known_hosts=os.path.join(WORK, "known_hosts")))
-    env = user_env()
-    galaxy(env, "build", "--output-path", WORK, PROJECT)
-    (tarball,) = glob.glob(os.path.join(WORK, "mailops-mailhost-*.tar.gz"))
-    galaxy(env, "install", "-p", COLLECTIONS, tarball)
-    inventory = {
-        "all": {
-            "hosts": {
-                "ssh1": {
-                    "ansible_host": container_ip("ssh1"),
-                    "ansible_user": "deploy",
-                    "ansible_ssh_private_key_file": KEY,
-                    "ansible_become_password": "{{ lookup('ansible.builtin.env', 'MAILHOST_BECOME_PASSWORD') }}",
-                    "postfix_myhostname": "ssh1.example.test",
-                    "opendkim_keys": [{"domain": "example.test", "selector": "inst1"}],
-                    "postfix_mydestination": ["$myhostname", "localhost", "example.test"],
-                }
-            }
-        }
-    }
-    with open(os.path.join(WORK, "inventory.yml"), "w", encoding="utf-8") as handle:
-        yaml.safe_dump(inventory, handle)
-    return env
-
-
-def provision(env):
-    return run_playbook(
-        "mailops.mailhost.provision",
-        inventory=os.path.join(WORK, "inventory.yml"),
-        env=env,
-        cwd=WORK,
-        timeout=1200,
-    )
+from conftest_common import container_ip, wait_for
+from installed_env import BECOME_PASSWORD, COLLECTIONS, KEY, WORK, galaxy, provision
 
 
 @pytest.fixture(scope="module")
