@@ -45,10 +45,11 @@ def galaxy(env: dict, *args: str) -> str:
     ).stdout
 
 
-def provision(env, playbook="mailops.mailhost.provision", extra_vars=None):
+def provision(env, playbook="mailops.mailhost.provision", extra_vars=None, check=False):
     return run_playbook(
         playbook,
         extra_vars=extra_vars,
+        check=check,
         inventory=os.path.join(WORK, "inventory.yml"),
         env=env,
         cwd=WORK,

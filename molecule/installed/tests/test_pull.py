@@ -155,10 +155,19 @@ def pull_setup(ssh1, installed):
     ssh1.run("systemctl stop mailhost-pull.timer")
 
 
-def test_the_pull_setup_changes_nothing_the_second_time(pull_setup):
-    first, second, _hosts, _settings = pull_setup
+def test_the_pull_setup_changes_nothing_the_second_time(ssh1, installed, pull_setup):
+    first, second, _hosts, settings = pull_setup
     assert first.changed("ssh1") > 0
     assert second.changed("ssh1") == 0, second.results
+    units = ssh1.check_output("cat /etc/systemd/system/mailhost-pull.service /etc/systemd/system/mailhost-pull.timer")
+    # check mode: another schedule is reported, with its diff, and not written
+    check = provision(installed, "mailops.mailhost.pull", {**settings, "pull_on_calendar": "*:0/10"}, check=True)
+    assert check.returncode == 0, check.messages
+    assert "+OnCalendar=*:0/10" in check.diff_text, check.diff_text
+    assert (
+        ssh1.check_output("cat /etc/systemd/system/mailhost-pull.service /etc/systemd/system/mailhost-pull.timer")
+        == units
+    )
 
 
 def test_the_timer_applies_the_repository(ssh1, pull_setup):
