@@ -146,9 +146,11 @@ def run_playbook(
                 if result.get("failed") or result.get("unreachable"):
                     failures.append(str(result.get("msg", result)))
                     failures += [str(r.get("msg", r)) for r in result.get("results", []) if r.get("failed")]
-                diff = result.get("diff")
-                if diff:
-                    diffs += diff if isinstance(diff, list) else [diff]
+                # a task's diff, and each loop item's
+                for one in [result, *result.get("results", [])]:
+                    diff = one.get("diff") if isinstance(one, dict) else None
+                    if diff:
+                        diffs += diff if isinstance(diff, list) else [diff]
     return PlaybookRun(proc.returncode, data.get("stats", {}), failures, diffs, proc.stdout + proc.stderr, results)
 
 
