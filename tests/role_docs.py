@@ -88,6 +88,10 @@ def spec_with_defaults(text: str, spec: dict, defaults: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+def templated_non_string(option: dict, default) -> bool:
+    return option.get("type", "str") in ("bool", "int") and isinstance(default, str) and "{{" in default
+
+
 def role_problems(role: Path, write: bool) -> list[str]:
     spec_path, defaults_path, readme_path = (
         role / "meta" / "argument_specs.yml",
@@ -112,7 +116,14 @@ def role_problems(role: Path, write: bool) -> list[str]:
     ]
     if problems:
         return problems
-    with_default = {n: v for n, v in spec.items() if n in defaults}
+    # A bool or int option whose default is a template of another role's variable keeps that template
+    # in defaults/main.yml only: documentation tools (antsibull-docs) require a default of the type.
+    with_default = {n: v for n, v in spec.items() if n in defaults and not templated_non_string(v, defaults[n])}
+    problems += [
+        f"{role.name}: {n}'s default is a template: the spec must not repeat it (its description says it)"
+        for n, v in spec.items()
+        if n in defaults and templated_non_string(v, defaults[n]) and "default" in v
+    ]
     wanted_spec = spec_with_defaults(spec_text, with_default, defaults)
     if yaml.safe_load(wanted_spec) != yaml.safe_load(spec_text) or wanted_spec != spec_text:
         if write:
