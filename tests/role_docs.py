@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Role documentation from one source: each role's meta/argument_specs.yml.
 
 For every role this checks (``--check``, run by ``make lint``) or rewrites (``--write``):

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The ACME side of the certbot scenario, run on the controller.
 
   acme_server.py start STATE_DIR GATEWAY_IP MX_IP   Knot (A record of mx1) + Pebble on GATEWAY_IP:14000

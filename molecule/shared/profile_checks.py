@@ -16,7 +16,7 @@ import pytest
 from conftest_common import (
     JAILS,
     container_ip,
-    outside_not_banned_by_accident,  # noqa: F401  (autouse, for every profile test)
+    outside_not_banned_by_accident,
     run_json,
     wait_for,
 )
@@ -169,3 +169,11 @@ def test_five_failed_logins_are_banned_through_firewalld(mx1, outside):
     finally:
         mx1.run(f"fail2ban-client set postfix-sasl unbanip {address}")
     assert wait_for(lambda: can_connect(outside), timeout=15), "unban did not restore the connection"
+
+
+# What a profile's test module collects (globals().update(profile_checks.SHARED)): every test
+# above, and the autouse fixture that keeps 'outside' from being banned by accident.
+SHARED = {
+    **{name: value for name, value in dict(globals()).items() if name.startswith("test_")},
+    "outside_not_banned_by_accident": outside_not_banned_by_accident,
+}

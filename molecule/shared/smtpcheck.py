@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """SMTP test client run inside the Molecule client containers; prints JSON.
 
 smtpcheck talk HOST PORT STEP...      one conversation; a STEP is an SMTP command, or
@@ -92,7 +91,7 @@ def relay(host: str, port: int, domain: str, tls: bool) -> list[dict]:
             conn.starttls(context=_tls_context())
             conn.ehlo(HELO)
         for sender, rcpt in patterns[start : start + 4]:
-            mail_code, _ = conn.docmd(f"MAIL FROM:<{sender}>")
+            mail_code, _reply = conn.docmd(f"MAIL FROM:<{sender}>")
             rcpt_code, rcpt_msg = conn.docmd(f"RCPT TO:<{rcpt}>")
             conn.docmd("RSET")
             results.append(
@@ -123,7 +122,7 @@ def auth_failures(host: str, port: int, user: str, password: str, count: int) ->
     (its auth penalty), and a client that hangs up first leaves no failure in the log.
     """
     codes = []
-    for _ in range(count):
+    for _attempt in range(count):
         try:
             conn, _banner = connect(host, port, timeout=60)
             conn.ehlo(HELO)

@@ -141,11 +141,11 @@ def rsa_key_bits(der: bytes) -> int:
             raise ValueError("not a DER SEQUENCE")
         tag, first, after = _der_item(body, 0)
         if tag == 0x30:  # SubjectPublicKeyInfo: AlgorithmIdentifier, BIT STRING
-            tag, bits, _ = _der_item(body, after)
+            tag, bits, _end = _der_item(body, after)
             if tag != 0x03:
                 raise ValueError("no BIT STRING")
-            tag, rsa, _ = _der_item(bits[1:], 0)
-            tag, modulus, _ = _der_item(rsa, 0)
+            tag, rsa, _end = _der_item(bits[1:], 0)
+            tag, modulus, _end = _der_item(rsa, 0)
         elif tag == 0x02:  # PKCS#1 RSAPublicKey: INTEGER n, INTEGER e
             modulus = first
         else:

@@ -23,6 +23,10 @@ def words(out: str, err: str) -> str:
     return (err or "").strip() or (out or "").strip()
 
 
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8", "replace").replace("\r\n", "\n")
+
+
 def run_with_tty_stderr(argv: list[str], timeout: float = 120.0) -> tuple[int, str, str]:
     """Run argv with its stderr on a pseudo-terminal; (rc, stdout, stderr).
 
@@ -63,8 +67,7 @@ def run_with_tty_stderr(argv: list[str], timeout: float = 120.0) -> tuple[int, s
     rc = proc.wait()
     os.close(master)
     proc.stdout.close()
-    decode = lambda data: data.decode("utf-8", "replace").replace("\r\n", "\n")  # noqa: E731
-    return rc, decode(out), decode(err)
+    return rc, _decode(out), _decode(err)
 
 
 def run_with_timeout(argv: list[str], data: bytes, timeout: float) -> tuple[int, str, str]:

@@ -453,7 +453,8 @@ def check_key(module: AnsibleModule, host: Opendkim, pem: str, what: str) -> Non
     kind, bits = host.describe(pem)
     if kind != "rsa":
         module.fail_json(
-            msg=f"{what} is {'not readable as a private key' if kind == 'unreadable' else 'a ' + kind + ' key'}; DKIM keys here are RSA (RFC 8301); nothing was written"
+            msg=f"{what} is {'not readable as a private key' if kind == 'unreadable' else 'a ' + kind + ' key'};"
+            " DKIM keys here are RSA (RFC 8301); nothing was written"
         )
     if not MIN_BITS <= bits <= MAX_BITS:
         module.fail_json(msg=f"{what} has {bits} bits; {MIN_BITS} to {MAX_BITS} are required; nothing was written")

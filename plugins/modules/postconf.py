@@ -178,7 +178,9 @@ reload_required:
   returned: always
   type: bool
 backup:
-  description: Directory holding the previous files and a manifest, for M(mailops.mailhost.postfix_reload) O(mailops.mailhost.postfix_reload#module:rollback_dir).
+  description:
+    - Directory holding the previous files and a manifest, for M(mailops.mailhost.postfix_reload)
+      O(mailops.mailhost.postfix_reload#module:rollback_dir).
   returned: when changed and not in check mode
   type: str
 findings:

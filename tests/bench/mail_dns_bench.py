@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark: the mail DNS checks for 100 domains against a local Knot server.
 
 Prints figures; never passes or fails on time (the target is under 2 s for all 100).

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark of the stack at fleet scale: prints figures, never passes or fails on time.
 
 In one run, on containers from the test image (warm package cache in the image):
@@ -143,7 +142,7 @@ def env(pipelining: bool = True, strategy: str | None = None, mitogen: str | Non
 
 
 def playbook(name: str, inv: str, *extra: str, **env_args) -> tuple[float, float]:
-    wall, cpu, _ = timed(["ansible-playbook", "-i", inv, os.path.join(ROOT, name), *extra], env=env(**env_args))
+    wall, cpu, _out = timed(["ansible-playbook", "-i", inv, os.path.join(ROOT, name), *extra], env=env(**env_args))
     return wall, cpu
 
 
@@ -155,7 +154,7 @@ def try_mitogen(inv: str, label: str, fig: dict, notes: dict) -> None:
         return
     argv = ["ansible-playbook", "-i", inv, os.path.join(ROOT, "playbooks/provision.yml")]
     runs = []
-    for _ in range(REPEAT):
+    for _run in range(REPEAT):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start_t = time.monotonic()
         proc = subprocess.run(
@@ -185,7 +184,7 @@ def raw_floor(name: str, packages: str, extra: str) -> float:
         " 'smtpd_relay_restrictions=permit_mynetworks, reject_unauth_destination' disable_vrfy_command=yes"
         f" && postfix reload{extra}"
     )
-    wall, _cpu, _ = timed(["podman", "exec", name, "sh", "-c", script])
+    wall, _cpu, _out = timed(["podman", "exec", name, "sh", "-c", script])
     podman("rm", "-f", name, check=False)
     return wall
 
@@ -242,23 +241,23 @@ def main() -> None:
         pf = f"{PREFIX}pf1"
         start(pf)
         pf_inv = inventory([pf])
-        fig["postfix_first_s"], _ = playbook("tests/bench/postfix_only.yml", pf_inv)
+        fig["postfix_first_s"], _spread = playbook("tests/bench/postfix_only.yml", pf_inv)
         fig["postfix_noop_s"], fig["postfix_noop_cpu_s"] = median_of(
-            [playbook("tests/bench/postfix_only.yml", pf_inv) for _ in range(REPEAT)]
+            [playbook("tests/bench/postfix_only.yml", pf_inv) for _run in range(REPEAT)]
         )
         podman("rm", "-f", pf, check=False)
         # no-op and check of the whole stack, one host
         fig["stack_noop_s"], fig["stack_noop_cpu_s"] = median_of(
-            [playbook("playbooks/provision.yml", one) for _ in range(REPEAT)]
+            [playbook("playbooks/provision.yml", one) for _run in range(REPEAT)]
         )
         fig["stack_check_s"], fig["stack_check_cpu_s"] = median_of(
-            [playbook("playbooks/provision.yml", one, "--check", "--diff") for _ in range(REPEAT)]
+            [playbook("playbooks/provision.yml", one, "--check", "--diff") for _run in range(REPEAT)]
         )
         # the drift check over 1, 4 and 8 hosts
         for n in (1, 4, FLEET):
             inv = inventory(names[:n])
             fig[f"drift_{n}_s"], fig[f"drift_{n}_cpu_s"] = median_of(
-                [playbook("playbooks/drift.yml", inv, "--check", "--diff") for _ in range(REPEAT)]
+                [playbook("playbooks/drift.yml", inv, "--check", "--diff") for _run in range(REPEAT)]
             )
         fig["drift_8_free_s"], fig["drift_8_free_cpu_s"] = playbook(
             "playbooks/drift.yml", inventory(names), "--check", "--diff", strategy="free"
@@ -269,15 +268,15 @@ def main() -> None:
         one_ssh = inventory(names[:1], ssh)
         playbook("playbooks/provision.yml", one_ssh)  # first contact: host keys, control master
         fig["ssh_stack_noop_s"], fig["ssh_stack_noop_cpu_s"] = median_of(
-            [playbook("playbooks/provision.yml", one_ssh) for _ in range(REPEAT)]
+            [playbook("playbooks/provision.yml", one_ssh) for _run in range(REPEAT)]
         )
-        fig["ssh_stack_noop_nopipe_s"], _ = median_of(
-            [playbook("playbooks/provision.yml", one_ssh, pipelining=False) for _ in range(REPEAT)]
+        fig["ssh_stack_noop_nopipe_s"], _spread = median_of(
+            [playbook("playbooks/provision.yml", one_ssh, pipelining=False) for _run in range(REPEAT)]
         )
         for n in (1, 4, FLEET):
             inv = inventory(names[:n], ssh)
             fig[f"ssh_drift_{n}_s"], fig[f"ssh_drift_{n}_cpu_s"] = median_of(
-                [playbook("playbooks/drift.yml", inv, "--check", "--diff") for _ in range(REPEAT)]
+                [playbook("playbooks/drift.yml", inv, "--check", "--diff") for _run in range(REPEAT)]
             )
         try_mitogen(one_ssh, "mitogen_ssh_stack_noop", fig, notes)
     finally:

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The guides of the documentation site, from the Markdown the repository already has.
 
 Writes into the Sphinx source directory (argument 1): ``index.rst`` (the site's front page),
@@ -80,7 +79,7 @@ def fix_links(text: str, source: str) -> str:
         label, href = match.group(1), match.group(2)
         if re.match(r"^[a-z]+:", href):
             return match.group(0)
-        path, _, anchor = href.partition("#")
+        path, _hash, anchor = href.partition("#")
         if not path:
             return f"[{label}]({REPOSITORY}/blob/main/{source}#{anchor})"
         resolved = (base / path).as_posix().removeprefix("./")

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Every link inside the built site leads somewhere: each relative href names a file of the site
 and, with a fragment, an id on that page. Links that leave the site are counted, not fetched
 (this build has no network)."""

@@ -19,7 +19,7 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._dns_resolver imp
 from ansible_collections.mailops.mailhost.plugins.module_utils._mail_dns import first_queries, run_checks
 
 REVERSE = "2.0.192.in-addr.arpa"
-CHECKS = ["mx", "a", "ptr", "spf", "dkim", "dmarc"]
+CHECKS = ("mx", "a", "ptr", "spf", "dkim", "dmarc")
 
 # case -> (check, expected status, zone changes); None removes a record.
 CASES = {

@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import re
 
-from profile_checks import *  # noqa: F403  (the behaviour every EL profile proves, here on the real thing)
+import profile_checks
 from profile_checks import firewalld_services
+
+# The behaviour every profile proves, collected in this module.
+globals().update(profile_checks.SHARED)
 
 VERSION = os.environ.get("MOLECULE_ALMA_VERSION", "9")
 

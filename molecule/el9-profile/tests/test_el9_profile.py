@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from profile_checks import *  # noqa: F403  (the behaviour every profile proves)
+import profile_checks
 from profile_checks import firewalld_services
+
+# The behaviour every profile proves, collected in this module.
+globals().update(profile_checks.SHARED)
 
 
 def test_the_host_runs_el9s_postfix_and_python(mx1):

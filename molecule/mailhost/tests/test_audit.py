@@ -58,7 +58,10 @@ def dns(mx1, mx1_ip):
 def serve_certificate(mx1, name: str) -> None:
     mx1.check_output(f"postconf -e 'smtpd_tls_chain_files = {CA_DIR}/{name}.key, {CA_DIR}/{name}.pem'")
     mx1.check_output("postfix reload")
-    served = lambda: name in mx1.run("openssl s_client -starttls smtp -connect 127.0.0.1:25 </dev/null 2>&1").stdout  # noqa: E731
+
+    def served():
+        return name in mx1.run("openssl s_client -starttls smtp -connect 127.0.0.1:25 </dev/null 2>&1").stdout
+
     assert wait_for(served, timeout=20), f"Postfix does not serve the {name} certificate"
 
 

@@ -25,9 +25,9 @@ def postfix_facts(**changes) -> dict:
     return facts
 
 
-def reasons(facts, params=None, master=MASTER, maps=MAPS):
+def reasons(facts, params=None, master=MASTER, maps=None):
     params = params or {"myhostname": "mx.example.com", "mynetworks": ["127.0.0.0/8"]}
-    return _state.postconf_reasons(facts, params, [], True, [], master, maps)
+    return _state.postconf_reasons(facts, params, [], True, [], master, MAPS if maps is None else maps)
 
 
 def test_nothing_differs_means_no_module_call():

@@ -102,7 +102,7 @@ def test_bad_arguments_are_refused_before_anything_is_done(postfix_env, run_modu
 def test_success_clears_the_pending_mark_and_prunes_old_generations(postfix_env, run_module):
     backup_dir = postfix_env.tmp / "backup"
     generations = []
-    for _ in range(4):
+    for _attempt in range(4):
         generation = _rollback.new_generation(str(backup_dir))
         _rollback.save(generation, [], {})
         generations.append(generation)
