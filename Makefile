@@ -29,13 +29,13 @@ ALL_SCENARIOS := $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/mole
 LOCAL_SCENARIOS := $(if $(MOLECULE_REGISTRY),$(ALL_SCENARIOS),$(filter-out $(REGISTRY_SCENARIOS),$(ALL_SCENARIOS)))
 SCENARIOS := $(if $(SCENARIO),$(SCENARIO),$(LOCAL_SCENARIOS))
 
-.PHONY: help setup system-packages venv image profile-images lint unit integration docs molecule molecule-alma test demo demo-clean bench build
+.PHONY: help setup system-packages venv image profile-images lint unit integration docs compat molecule molecule-alma test demo demo-clean bench build
 
 help:
 	@echo "make demo        bring up a local demo mail host (container) and converge it"
 	@echo "make test        the whole suite: setup, lint, unit, integration tests, every Molecule scenario"
 	@echo "make setup       system packages, virtualenv, collection link, test image"
-	@echo "make lint | unit | integration | docs | molecule [SCENARIO=name] | bench | build | demo-clean"
+	@echo "make lint | unit | integration | docs | compat | molecule [SCENARIO=name] | bench | build | demo-clean"
 
 ## setup: idempotent and quick when everything is already there
 setup: system-packages venv image
@@ -102,6 +102,10 @@ integration: venv system-packages
 docs: venv
 	tests/docs/build.sh
 
+# The older ansible-core versions the collection supports (tests/compat/versions.txt); see tests/compat/run.sh.
+compat: venv image
+	tests/compat/run.sh
+
 molecule: venv image profile-images
 	@export MAILHOST_IMAGE=$$(cat $(IMAGE_FILE)) \
 	  MAILHOST_IMAGE_EL9=$$(cat $(CURDIR)/.cache/image-bullseye) \
@@ -118,7 +122,7 @@ molecule-alma: venv
 	sysctl -w fs.inotify.max_user_instances=1024 >/dev/null 2>&1 || true
 	molecule test -s alma
 
-test: setup lint unit integration docs molecule
+test: setup lint unit integration docs compat molecule
 
 ## the demo mail host
 demo: setup

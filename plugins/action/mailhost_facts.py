@@ -13,7 +13,7 @@ from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.mailops.mailhost.plugins.module_utils._platform import vars_files
-from ansible_collections.mailops.mailhost.plugins.plugin_utils._stack import Stack, evaluate, role_names
+from ansible_collections.mailops.mailhost.plugins.plugin_utils._stack import Stack, evaluate, role_names, scoped_templar
 
 MODULE = "mailops.mailhost.mailhost_facts"
 LISTS = ("packages", "paths", "services", "repos", "x509", "digests", "contents", "dkim_keys", "passwd_files")
@@ -47,7 +47,7 @@ class ActionModule(ActionBase):
         available = stack.available(task_vars, overrides)
         for index, role in enumerate(roles):
             seen = stack.available(task_vars, overrides, role, tuple(roles[:index]))
-            scoped = self._templar.copy_with_new_env(available_variables={**seen, **stack.role_vars(role)})
+            scoped = scoped_templar(self._templar, self._loader, {**seen, **stack.role_vars(role)})
             requests.append(evaluate(scoped, f"__{role}_facts") or {})
         result = self._execute_module(MODULE, module_args=merged(requests), task_vars=task_vars)
         if roles and not result.get("failed"):
@@ -61,9 +61,8 @@ class ActionModule(ActionBase):
         plans = []
         for index, role in enumerate(roles):
             seen = stack.available(available, {}, role, tuple(roles[:index]))
-            scoped = self._templar.copy_with_new_env(
-                available_variables={**seen, "ansible_facts": host_facts, **stack.role_vars(role, files)}
-            )
+            variables = {**seen, "ansible_facts": host_facts, **stack.role_vars(role, files)}
+            scoped = scoped_templar(self._templar, self._loader, variables)
             plans.append(evaluate(scoped, f"__{role}_install") or {})
         installed = {name for name, present in (facts.get("packages") or {}).items() if present}
         enabled = set(facts.get("enabled_repos") or [])

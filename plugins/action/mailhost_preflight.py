@@ -21,6 +21,7 @@ from ansible_collections.mailops.mailhost.plugins.plugin_utils._stack import (
     evaluate,
     render,
     role_names,
+    scoped_templar,
 )
 
 # What the postfix role derives from its variables (roles/postfix/vars/main.yml), checked here too.
@@ -45,7 +46,7 @@ class ActionModule(ActionBase):
 
         def templar_for(role: str):
             available = stack.available(task_vars, overrides, role, tuple(order[: order.index(role)]))
-            return available, self._templar.copy_with_new_env(available_variables=available)
+            return available, scoped_templar(self._templar, self._loader, available)
 
         problems: list[str] = []
         values: dict = {}
@@ -98,13 +99,15 @@ class ActionModule(ActionBase):
         for index, role in enumerate(roles):
             role_dir = os.path.join(ROLES_DIR, role)
             available = stack.available(task_vars, {**overrides, **handed}, role, ("mailhost", *roles[:index]))
-            scoped = self._templar.copy_with_new_env(
-                available_variables={
+            scoped = scoped_templar(
+                self._templar,
+                self._loader,
+                {
                     **available,
                     **stack.role_vars(role, files),
                     "role_path": role_dir,
                     "ansible_search_path": [role_dir],
-                }
+                },
             )
             try:
                 changes[role] = list(evaluate(scoped, f"__{role}_changes") or [])
@@ -154,7 +157,7 @@ class ActionModule(ActionBase):
             files = vars_files(facts, str(available.get("mailhost_platform_profile") or ""))
         except ValueError as exc:
             return {}, {}, [str(exc)]
-        scoped = templar.copy_with_new_env(available_variables={**available, **stack.role_vars("postfix", files)})
+        scoped = scoped_templar(templar, self._loader, {**available, **stack.role_vars("postfix", files)})
         try:
             derived = {name: evaluate(scoped, name) for name in POSTFIX_DERIVED}
         except Exception as exc:  # noqa: BLE001

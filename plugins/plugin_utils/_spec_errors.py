@@ -13,10 +13,13 @@ import re
 from ansible_collections.mailops.mailhost.plugins.module_utils._preflight import show
 
 _TYPE = re.compile(
-    r"argument '(?P<name>[^']+)' is of type (?P<got>\S+)(?: found in '(?P<parent>[^']+)'\.)? "
+    # the type is a name (ansible-core 2.19) or "<class '...'>" (before)
+    r"argument '(?P<name>[^']+)' is of type (?P<got><class '[^']+'>|\S+)(?: found in '(?P<parent>[^']+)'\.)? "
     r"and we were unable to convert to (?P<want>\w+)"
 )
-_ELEMENT = re.compile(r"Elements value for option '(?P<name>[^']+)' is of type (?P<got>\S+) .*convert to (?P<want>\w+)")
+_ELEMENT = re.compile(
+    r"Elements value for option '(?P<name>[^']+)' is of type (?P<got><class '[^']+'>|\S+) .*convert to (?P<want>\w+)"
+)
 _CHOICES = re.compile(
     r"value of (?P<name>\S+) must be one of: (?P<choices>.+?), got: (?P<got>.*?)(?: found in '?(?P<parent>[^']+)'?)?$"
 )
@@ -63,7 +66,7 @@ def short_error(error: Exception, values: dict) -> str | None:
         return f"{name}: {shown} is not {_article(want)} (it must be of type {want})"
     match = _ELEMENT.search(message)
     if match:
-        want, got = _article(match.group("want")), match.group("got")
+        want, got = _article(match.group("want")), re.sub(r"^<class '(?:[\w.]*\.)?(\w+)'>$", r"\1", match.group("got"))
         return f"{match.group('name')}: every element must be {want}, one is a {got}"
     match = _CHOICES.search(message)
     if match:

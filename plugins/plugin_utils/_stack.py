@@ -12,12 +12,28 @@ from __future__ import annotations
 
 import os
 
+from ansible.template import Templar
+
 try:  # ansible-core 2.19 and later: templates are rendered only from trusted sources
     from ansible.template import trust_as_template
+
+    DATA_TAGGING = True
 except ImportError:  # older ansible-core renders every string
+    DATA_TAGGING = False
 
     def trust_as_template(value):
         return value
+
+
+def scoped_templar(templar, loader, variables: dict):
+    """A templar that sees exactly these variables, in its lookups too.
+
+    Before ansible-core 2.19, a copy made by copy_with_new_env keeps the lookup function of the
+    templar it was copied from, which sees that templar's variables: a template lookup then
+    searches the wrong role. A new Templar binds its own."""
+    if DATA_TAGGING:
+        return templar.copy_with_new_env(available_variables=variables)
+    return Templar(loader=loader, variables=variables)
 
 
 ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -9,6 +10,16 @@ from pathlib import Path
 
 import pytest
 from ansible.module_utils import basic
+
+# Ansible's collection finder handles every import of ansible_collections.* from the start, as in a
+# play (ansible-core 2.14 installs it when its plugin loader is imported and then refuses a
+# collection package another importer loaded first; 2.15 and later install it on request).
+try:
+    _loader = importlib.import_module("ansible.plugins.loader")
+except SyntaxError:  # tests/py39: the controller's ansible-core does not load on Python 3.9; modules need no loader
+    _loader = None
+if hasattr(_loader, "init_plugin_loader"):
+    _loader.init_plugin_loader()
 
 try:
     from ansible.module_utils.testing import patch_module_args

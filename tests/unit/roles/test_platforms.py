@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 import yaml
 from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
+from ansible.template import Templar
 
 from ansible_collections.mailops.mailhost.plugins.module_utils._firewalld import SERVICE_NAMES, resolve
 from ansible_collections.mailops.mailhost.plugins.module_utils._platform import vars_files
 from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import format_value
+from ansible_collections.mailops.mailhost.plugins.plugin_utils._stack import Stack, trust_as_template
 
 ROOT = Path(__file__).resolve().parents[3]
 DATA = ROOT / "tests" / "unit" / "data" / "platforms"
@@ -73,7 +74,7 @@ class RoleVars:
         files += [self.path / "vars" / name for name in vars_files(facts, profile)]
         for path in files:
             if path.is_file():
-                variables.update(loader.load_from_file(str(path), trusted_as_template=True) or {})
+                variables.update(Stack(loader).load(str(path)))
         paths = {"/var/log/mail.log": False, "/var/log/maillog": False}
         everything = {"missing_packages": [], "enabled_repos": [], "paths": paths, "services": {}}
         variables.update(
