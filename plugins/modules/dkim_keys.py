@@ -88,6 +88,12 @@ options:
   milter_port:
     description: With O(service), the TCP port on localhost where opendkim must answer after the change.
     type: int
+  enabled:
+    description:
+      - With O(service), also enable it at boot once the change is live, if it is not (one call where a first run would
+        otherwise need another task to enable it).
+    type: bool
+    default: false
   backup_dir:
     description: Where the previous files of each change are kept (and the pending mark).
     type: path
@@ -172,6 +178,10 @@ action:
   description: What was done to O(service) (V(restart), V(reload) or V(none)).
   returned: always
   type: str
+enabled_now:
+  description: Whether O(enabled) enabled O(service) at boot in this call (it was not before).
+  returned: always
+  type: bool
 """
 
 import grp
@@ -294,6 +304,16 @@ class Opendkim:
         state = run(self.module, [systemctl, "is-active", p["service"]])[1].strip()
         where = f" and answering on localhost:{p['milter_port']}" if p["milter_port"] else ""
         return f"{p['service']} is not running{where} 30 s after the {action} (systemctl says {state})"
+
+    def enable(self) -> tuple[bool, str | None]:
+        """Enable the service at boot unless it is; whether it was enabled now, and a problem or None."""
+        systemctl = self.module.get_bin_path("systemctl", required=True)
+        if run(self.module, [systemctl, "is-enabled", self.module.params["service"]])[1].strip() == "enabled":
+            return False, None
+        rc, out, err = run(self.module, [systemctl, "enable", self.module.params["service"]])
+        if rc != 0:
+            return False, f"systemctl enable {self.module.params['service']} failed: {err.strip() or out.strip()}"
+        return True, None
 
 
 def answers(port: int) -> bool:
@@ -536,6 +556,10 @@ def go_live(module: AnsibleModule, host: Opendkim, generation: str, action: str,
             )
     _rollback.clear_pending(p["backup_dir"])
     _rollback.prune(p["backup_dir"], p["keep_generations"], protect=(generation,))
+    if p["service"] and p["enabled"]:
+        result["enabled_now"], problem = host.enable()
+        if problem:
+            module.fail_json(msg=f"the opendkim change is live, but {problem}", **result)
 
 
 def recover_interrupted(module: AnsibleModule, host: Opendkim, plan: Plan, result: dict) -> bool:
@@ -577,6 +601,7 @@ def main() -> None:
             "config_path": {"type": "path", "default": "/etc/opendkim.conf"},
             "service": {"type": "str"},
             "milter_port": {"type": "int"},
+            "enabled": {"type": "bool", "default": False},
             "backup_dir": {"type": "path", "default": "/var/lib/mailops-mailhost/opendkim-rollback"},
             "keep_generations": {"type": "int", "default": 10},
         },
@@ -587,7 +612,7 @@ def main() -> None:
     if problems or signing_problems:
         module.fail_json(msg="invalid arguments, nothing was written: " + "; ".join(problems + signing_problems))
     host = Opendkim(module)
-    result = {"changed": False, "backup": "", "action": "none", "signing": signing}
+    result = {"changed": False, "backup": "", "action": "none", "enabled_now": False, "signing": signing}
     interrupted = False
     for _attempt in range(2):
         plan = Plan()
