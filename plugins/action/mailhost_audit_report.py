@@ -11,7 +11,6 @@ sees half a report, even when two audits run at once.
 from __future__ import annotations
 
 import os
-import tempfile
 from datetime import datetime, timezone
 
 from ansible.errors import AnsibleActionFail
@@ -25,22 +24,9 @@ from ansible_collections.mailops.mailhost.plugins.plugin_utils._audit_report imp
     check,
     testcase_name,
 )
+from ansible_collections.mailops.mailhost.plugins.plugin_utils._controller_files import write_atomically
 
 FILES = {"json": "mailhost-audit.json", "junit": "mailhost-audit.xml", "markdown": "mailhost-audit.md"}
-
-
-def write_atomically(path: str, text: str) -> None:
-    directory = os.path.dirname(path) or "."
-    fd, temp = tempfile.mkstemp(prefix=".mailhost-audit-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
 
 
 class ActionModule(ActionBase):

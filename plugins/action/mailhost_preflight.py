@@ -8,6 +8,7 @@ import os
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.mailops.mailhost.plugins.module_utils._platform import vars_files
@@ -28,6 +29,11 @@ from ansible_collections.mailops.mailhost.plugins.plugin_utils._stack import (
 POSTFIX_DERIVED = ("__postfix_params", "__postfix_services", "__postfix_policy_options", "__postfix_policy_names")
 
 
+def provisioned(host) -> bool:
+    """Whether the facts call found a main.cf (the host was provisioned before)."""
+    return isinstance(host, dict) and (host.get("texts") or {}).get("/etc/postfix/main.cf") is not None
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -40,6 +46,13 @@ class ActionModule(ActionBase):
         unknown_roles = [r for r in roles if r not in role_names()]
         if unknown_roles:
             raise AnsibleError(f"mailhost_preflight: no such role in mailops.mailhost: {', '.join(unknown_roles)}")
+        if boolean(args.get("require_provisioned", False), strict=False) and not provisioned(args.get("host")):
+            result.update(
+                failed=True,
+                msg=f"{task_vars.get('inventory_hostname', 'this host')} has no /etc/postfix/main.cf:"
+                " provision it with playbooks/provision.yml first",
+            )
+            return result
         stack = Stack(self._loader)
         overrides = dict(args.get("overrides") or {})
         order = ["mailhost", *roles]

@@ -57,6 +57,12 @@ options:
       - The result of M(mailops.mailhost.mailhost_facts) for the roles. With it, RV(changes) says what each role would
         change on the host (the mailhost role runs no role at all when nothing would change).
     type: dict
+  require_provisioned:
+    description:
+      - Fail, before any other check, when O(host) shows no C(/etc/postfix/main.cf), that is, the host was never provisioned (the
+        drift playbook corrects provisioned hosts only).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - mailops.mailhost.attributes
 attributes:
@@ -112,6 +118,7 @@ def main() -> None:
             "platform": {"type": "str"},
             "render": {"type": "bool", "default": False},
             "host": {"type": "dict"},
+            "require_provisioned": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )

@@ -120,3 +120,55 @@ def test_each_case_is_judged_before_any_host_is_touched(outcome, case):
 def test_secrets_never_reach_the_output(outcome):
     _results, output = outcome
     assert "TopSecretPlain" not in output
+
+
+def test_a_host_never_provisioned_is_refused_when_provisioning_is_required(tmp_path):
+    """drift.yml corrects provisioned hosts only: the facts call found no main.cf, the host is named."""
+    hosts = {
+        name: {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, **GOOD}
+        for name in ("fresh", "provisioned", "not-required")
+    }
+    (tmp_path / "inventory.yml").write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
+    facts = {
+        "fresh": {"texts": {"/etc/postfix/main.cf": None}},
+        "provisioned": {"texts": {"/etc/postfix/main.cf": "myhostname = mx1.example.com\n"}},
+        "not-required": {"texts": {"/etc/postfix/main.cf": None}},
+    }
+    task = {
+        "name": "Pre-flight",
+        "mailops.mailhost.mailhost_preflight": {
+            "roles": ["postfix"],
+            "allow_unknown": True,
+            "require_provisioned": "{{ inventory_hostname != 'not-required' }}",
+            "host": "{{ host_facts[inventory_hostname] }}",
+        },
+    }
+    (tmp_path / "play.yml").write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "hosts": "all",
+                    "gather_facts": False,
+                    "vars": {"ansible_facts": FACTS, "host_facts": facts},
+                    "tasks": [task],
+                }
+            ]
+        )
+    )
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", str(tmp_path / "inventory.yml"), str(tmp_path / "play.yml")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    results = json.loads(proc.stdout[proc.stdout.index("{") :])["plays"][0]["tasks"][0]["hosts"]
+    assert results["fresh"]["failed"]
+    assert results["fresh"]["msg"] == (
+        "fresh has no /etc/postfix/main.cf: provision it with playbooks/provision.yml first"
+    )
+    # a provisioned host, and any host where it is not required, go on to the checks
+    for name in ("provisioned", "not-required"):
+        assert "has no /etc/postfix/main.cf" not in str(results[name].get("msg")), results[name]
+        assert "roles" in results[name], results[name]
