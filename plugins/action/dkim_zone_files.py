@@ -16,7 +16,8 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.mailops.mailhost.plugins.plugin_utils._controller_files import write_atomically
+from ansible_collections.mailops.mailhost.plugins.module_utils._files import write_atomic
+from ansible_collections.mailops.mailhost.plugins.plugin_utils._action_args import check_known
 from ansible_collections.mailops.mailhost.plugins.plugin_utils._dkim_zone_files import record_problems, zone_snippets
 
 
@@ -29,11 +30,7 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         args = self._task.args
-        unknown = sorted(set(args) - self._VALID_ARGS)
-        if unknown:
-            raise AnsibleActionFail(
-                f"unknown argument(s) {', '.join(unknown)}; known: {', '.join(sorted(self._VALID_ARGS))}"
-            )
+        check_known(args, self._VALID_ARGS)
         directory = args.get("dir")
         if not isinstance(directory, str) or not directory.strip():
             raise AnsibleActionFail("dir: the directory on the controller for the snippets is required")
@@ -60,7 +57,7 @@ class ActionModule(ActionBase):
                 diffs.append({"before_header": path, "after_header": path, "before": before or "", "after": text})
                 if not self._task.check_mode:
                     os.makedirs(directory, mode=0o755, exist_ok=True)
-                    write_atomically(path, text, 0o644)
+                    write_atomic(path, text, 0o644, os.getuid(), os.getgid())
         except OSError as exc:
             raise AnsibleActionFail(
                 f"dir: cannot write the DKIM zone snippets to {directory}: {exc.strerror or exc}"

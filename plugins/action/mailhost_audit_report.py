@@ -16,6 +16,8 @@ from datetime import datetime, timezone
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.mailops.mailhost.plugins.module_utils._files import write_atomic
+from ansible_collections.mailops.mailhost.plugins.plugin_utils._action_args import check_known
 from ansible_collections.mailops.mailhost.plugins.plugin_utils._audit_report import (
     as_json,
     as_junit,
@@ -24,7 +26,6 @@ from ansible_collections.mailops.mailhost.plugins.plugin_utils._audit_report imp
     check,
     testcase_name,
 )
-from ansible_collections.mailops.mailhost.plugins.plugin_utils._controller_files import write_atomically
 
 FILES = {"json": "mailhost-audit.json", "junit": "mailhost-audit.xml", "markdown": "mailhost-audit.md"}
 
@@ -37,11 +38,7 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         args = self._task.args
-        unknown = sorted(set(args) - self._VALID_ARGS)
-        if unknown:
-            raise AnsibleActionFail(
-                f"unknown argument(s) {', '.join(unknown)}; known: {', '.join(sorted(self._VALID_ARGS))}"
-            )
+        check_known(args, self._VALID_ARGS)
         directory = args.get("dir")
         hosts = args.get("hosts")
         if not isinstance(directory, str) or not directory.strip():
@@ -72,7 +69,7 @@ class ActionModule(ActionBase):
                 ("junit", as_junit(report)),
                 ("markdown", as_markdown(report)),
             ):
-                write_atomically(os.path.join(directory, FILES[kind]), text)
+                write_atomic(os.path.join(directory, FILES[kind]), text, 0o644, os.getuid(), os.getgid())
         except OSError as exc:
             raise AnsibleActionFail(
                 f"dir: cannot write the audit reports to {directory}: {exc.strerror or exc}"
