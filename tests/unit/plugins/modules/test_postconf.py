@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
+
+from ansible.module_utils import basic
 
 from ansible_collections.mailops.mailhost.plugins.module_utils import _rollback
 from ansible_collections.mailops.mailhost.plugins.modules import postconf
@@ -216,3 +220,46 @@ def test_stale_temporary_files_are_removed(postfix_env, run_module):
     stale.write_text("")
     run_module(postconf, args(postfix_env, params={"myhostname": "mx.example.com"}))
     assert not stale.exists()
+
+
+def test_the_candidate_is_dated_back_and_knows_the_live_table_types(postfix_env, run_module, monkeypatch):
+    """Postfix re-reads a configuration file younger than about a second until it has cooled
+    down (about 2 s per command on a candidate written just before): every file of the candidate
+    is older than that when Postfix reads it. The candidate has the live dynamicmaps.cf and
+    dynamicmaps.cf.d (table types of plugin packages); the live files keep their own times."""
+    (postfix_env.config / "dynamicmaps.cf").write_text("lmdb /usr/lib/postfix/postfix-lmdb.so dict_lmdb_open\n")
+    (postfix_env.config / "dynamicmaps.cf.d").mkdir()
+    (postfix_env.config / "dynamicmaps.cf.d" / "pcre").write_text("pcre /usr/lib/postfix/postfix-pcre.so dict_pcre\n")
+    seen = []
+
+    def record(argv):
+        argv = [str(a) for a in argv]
+        if "-c" in argv and argv[argv.index("-c") + 1] != str(postfix_env.config):
+            candidate = argv[argv.index("-c") + 1]
+            # what Postfix reads as text (the indexes postmap writes into the candidate are new)
+            read = [n for n in os.listdir(candidate) if not n.endswith((".db", ".lmdb", ".cdb"))]
+            ages = [time.time() - os.stat(os.path.join(candidate, n)).st_mtime for n in read]
+            seen.append(
+                (
+                    os.path.basename(argv[0]),
+                    min(ages),
+                    os.path.isfile(os.path.join(candidate, "dynamicmaps.cf")),
+                    os.path.isfile(os.path.join(candidate, "dynamicmaps.cf.d", "pcre")),
+                )
+            )
+        return postfix_env(argv)
+
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, argv, **kw: record(argv))
+    virtual = str(postfix_env.config / "virtual")
+    out = run_module(
+        postconf,
+        args(
+            postfix_env,
+            params={"virtual_alias_maps": f"hash:{virtual}"},
+            maps=[{"path": virtual, "content": "info@example.com alice"}],
+        ),
+    )
+    assert not out.failed, out.result
+    assert {tool for tool, *_rest in seen} == {"postconf", "postmap"}, seen
+    assert all(age >= 5 and dynamicmaps and plugin for _tool, age, dynamicmaps, plugin in seen), seen
+    assert time.time() - (postfix_env.config / "main.cf").stat().st_mtime < 60
