@@ -23,3 +23,12 @@ attributes:
   diff_mode:
     support: none
 """
+
+    # For action plugins that run on the controller alone (their module file is documentation).
+    CONTROLLER = r"""
+options: {}
+attributes:
+  action:
+    description: Runs on the controller as an action plugin; no host is contacted.
+    support: full
+"""

@@ -40,10 +40,8 @@ options:
     default: false
 extends_documentation_fragment:
   - mailops.mailhost.attributes
+  - mailops.mailhost.attributes.controller
 attributes:
-  action:
-    description: Runs on the controller as an action plugin; the host is never contacted.
-    support: full
   check_mode:
     support: full
     details: Reports the snippets it would write and writes nothing.

@@ -38,10 +38,8 @@ options:
     type: str
 extends_documentation_fragment:
   - mailops.mailhost.attributes
+  - mailops.mailhost.attributes.controller
 attributes:
-  action:
-    description: Runs on the controller as an action plugin; the hosts are never contacted.
-    support: full
   check_mode:
     support: full
     details: Writes the reports in check mode too; it changes no host.
