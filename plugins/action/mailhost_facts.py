@@ -13,6 +13,7 @@ from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.mailops.mailhost.plugins.module_utils._platform import vars_files
+from ansible_collections.mailops.mailhost.plugins.module_utils._service_hold import POLICY_RC_D, is_ours
 from ansible_collections.mailops.mailhost.plugins.plugin_utils._stack import Stack, evaluate, role_names, scoped_templar
 
 MODULE = "mailops.mailhost.mailhost_facts"
@@ -73,4 +74,6 @@ class ActionModule(ActionBase):
                     done = item in enabled if key == "repos" else item in installed
                     if not done and item not in wanted:
                         wanted.append(item)
+        # the hold on service starts that a killed run left (module_utils/_service_hold.py), when asked
+        plan["leftover_hold"] = is_ours((facts.get("texts") or {}).get(POLICY_RC_D))
         return plan

@@ -49,7 +49,9 @@ class ActionModule(ActionBase):
         owner = run_owner()
         state = args.get("state", "acquired")
         timeout = int(args.get("timeout", 300))
-        module_args = {k: v for k, v in args.items() if k in ("state", "path", "timeout", "max_age")}
+        module_args = {
+            k: v for k, v in args.items() if k in ("state", "path", "timeout", "max_age", "hold_service_starts")
+        }
         module_args["owner"] = owner
         if state == "released":
             return self._execute_module(MODULE, module_args=module_args, task_vars=task_vars)

@@ -8,10 +8,10 @@ import os
 import tempfile
 
 
-def read_text(path: str) -> str | None:
-    """The file's text, or None when it does not exist."""
+def read_text(path: str, errors: str = "strict") -> str | None:
+    """The file's text, or None when it does not exist (``errors`` as for open())."""
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8", errors=errors) as handle:
             return handle.read()
     except FileNotFoundError:
         return None

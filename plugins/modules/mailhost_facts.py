@@ -304,7 +304,8 @@ def main() -> None:
         x509=certificates(module, p["x509"]),
         enabled_repos=[r for r in p["repos"] if r in repos],
         files={path: describe_file(path) for path in p["digests"]},
-        texts={path: read_text(path) for path in p["contents"]},
+        # text only: a byte that is not UTF-8 (a comment in Latin-1) is shown replaced, never a failure
+        texts={path: read_text(path, errors="replace") for path in p["contents"]},
         dkim=dkim_public_keys(module, p["dkim_keys"]),
         users={path: passwd_users(path) for path in p["passwd_files"]},
     )

@@ -51,6 +51,17 @@ options:
     description: The id of a stale holder whose lock is taken over. Set by the action plugin.
     type: str
     default: ""
+  hold_service_starts:
+    description:
+      - With O(state=acquired), once the lock is taken, keep the package scripts of a Debian host from starting or
+        restarting services until the lock is given back (the stack installs its packages, then its roles start
+        each service on its own configuration). The module writes C(/usr/sbin/policy-rc.d), exit code 101, when
+        the host has none; an administrator's own C(policy-rc.d) is never touched, and nothing is held on a
+        host without C(invoke-rc.d) (EL, whose packages start no service at install).
+      - Giving the lock back removes the stack's C(policy-rc.d), whatever this option; one that a killed run left
+        is removed when the next run takes the lock, and that is reported as a change.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - mailops.mailhost.attributes
 attributes:
@@ -63,7 +74,8 @@ attributes:
   diff_mode:
     support: none
 notes:
-  - The lock is bookkeeping, not configuration, so taking or releasing it never reports a change.
+  - The lock is bookkeeping, not configuration, so taking or releasing it reports no change, except the removal of
+    a C(policy-rc.d) hold that a killed run left (see O(hold_service_starts)).
 """
 
 EXAMPLES = r"""
@@ -89,6 +101,10 @@ waited:
   description: Seconds spent waiting.
   returned: always
   type: float
+held:
+  description: Whether service starts by package scripts are held (the stack's C(policy-rc.d) is in place).
+  returned: always
+  type: bool
 """
 
 import os
@@ -102,6 +118,8 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._lock import (
     running_modules,
     try_acquire,
 )
+from ansible_collections.mailops.mailhost.plugins.module_utils._service_hold import POLICY_RC_D, held, hold
+from ansible_collections.mailops.mailhost.plugins.module_utils._service_hold import release as release_hold
 
 OWNER_KEYS = ("id", "controller", "pid", "started", "user")
 
@@ -117,6 +135,7 @@ def main() -> None:
             "owner": {"type": "dict", "required": True},
             "wait": {"type": "float", "default": 10.0},
             "break_id": {"type": "str", "default": ""},
+            "hold_service_starts": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )
@@ -125,9 +144,10 @@ def main() -> None:
     if not owner["id"] or not os.path.isabs(p["path"]):
         module.fail_json(msg="owner.id must be set and path must be absolute")
     if p["state"] == "released":
-        if not module.check_mode:
-            release(p["path"], owner["id"])
-        module.exit_json(changed=False, acquired=True, waited=0.0)
+        # this run's own hold goes with its lock (a run that never held the lock leaves another's alone)
+        if not module.check_mode and release(p["path"], owner["id"]):
+            release_hold()
+        module.exit_json(changed=False, acquired=True, waited=0.0, held=False)
     start = time.monotonic()
     deadline = start + max(0.0, min(p["wait"], float(p["timeout"])))
     taking_over = p["break_id"] and (read_holder(p["path"]) or {}).get("id") == p["break_id"]
@@ -142,9 +162,24 @@ def main() -> None:
         if acquired or time.monotonic() >= deadline:
             break
         time.sleep(1.0)
-    result = {"changed": False, "acquired": acquired, "waited": round(time.monotonic() - start, 1)}
+    result = {"changed": False, "acquired": acquired, "waited": round(time.monotonic() - start, 1), "held": False}
     if not acquired:
         result["holder"] = holder
+    elif held():
+        # ours are removed at release: this one was left by a killed run, and is a correction (check mode says so)
+        result["changed"] = True
+        result["msg"] = f"{POLICY_RC_D} is a hold on service starts that a killed run left: " + (
+            "kept for this run's package transaction, then removed" if p["hold_service_starts"] else "removed"
+        )
+    if acquired and not module.check_mode:
+        try:
+            if p["hold_service_starts"]:
+                result["held"] = hold()
+            else:
+                release_hold()
+        except OSError as exc:
+            release(p["path"], owner["id"])
+            module.fail_json(msg=f"cannot hold service starts with {POLICY_RC_D}: {exc}")
     module.exit_json(**result)
 
 

@@ -17,7 +17,7 @@ import tempfile
 import time
 
 import pytest
-from conftest import CONVERGE, MX, smtp_answers
+from conftest import CONVERGE, MX, smtp_answers, stack_run
 
 PENDING = "/var/lib/mailops-mailhost/postfix-rollback/pending.json"
 # A change that needs a restart (a new listener) and one that a reload applies.
@@ -234,3 +234,46 @@ def test_lock_and_pending_marks_are_gone_after_a_normal_run(mx1, converge):
     assert (
         not mx1.file(PENDING).exists and not mx1.file("/var/lib/mailops-mailhost/opendkim-rollback/pending.json").exists
     )
+
+
+POLICY_RC_D = "/usr/sbin/policy-rc.d"
+
+
+def hold_mark() -> str:
+    """The marker line of the stack's policy-rc.d, read from the module_utils that writes it."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    with open(os.path.join(root, "plugins", "module_utils", "_service_hold.py"), encoding="utf-8") as handle:
+        return re.search(r'^MARK = "(.*)"$', handle.read(), re.M).group(1)
+
+
+def test_a_hold_on_service_starts_that_a_killed_run_left_is_reported_then_removed(mx1, converge):
+    """Debian: while the stack installs, its policy-rc.d (exit 101) keeps the package scripts from
+    starting services on their default configuration; a run killed then leaves the file behind,
+    and with it no later upgrade would restart a service. The next run sees it and removes it."""
+    assert converge().returncode == 0
+    assert not mx1.file(POLICY_RC_D).exists  # the first converge held service starts and gave them back
+    mx1.check_output(
+        f"printf '#!/bin/sh\\n%s\\nexit 101\\n' '{hold_mark()}' > {POLICY_RC_D} && chmod 755 {POLICY_RC_D}"
+    )
+    check = stack_run(check=True)
+    assert check.returncode == 0, check.failures
+    reported = [r for name, _h, r in check.results if name.startswith("Take the host's lock") and r.get("changed")]
+    assert reported and "killed run left" in reported[0]["msg"], check.output[-3000:]
+    assert mx1.file(POLICY_RC_D).exists  # check mode only says so
+    fixed = stack_run()
+    assert fixed.returncode == 0 and fixed.stats["mx1"]["changed"] >= 1, fixed.failures
+    assert not mx1.file(POLICY_RC_D).exists
+    again = stack_run()
+    assert again.returncode == 0 and again.stats["mx1"]["changed"] == 0
+
+
+def test_the_administrators_own_policy_rc_d_is_left_alone(mx1, converge):
+    mx1.check_output(f"printf '#!/bin/sh\\n# site policy\\nexit 0\\n' > {POLICY_RC_D} && chmod 755 {POLICY_RC_D}")
+    try:
+        run = stack_run({"postfix_message_size_limit": 20971520})  # a change: the stack takes the lock
+        assert run.returncode == 0, run.failures
+        assert mx1.file(POLICY_RC_D).content_string == "#!/bin/sh\n# site policy\nexit 0\n"
+        assert stack_run().returncode == 0
+        assert mx1.file(POLICY_RC_D).content_string == "#!/bin/sh\n# site policy\nexit 0\n"
+    finally:
+        mx1.check_output(f"rm -f {POLICY_RC_D}")

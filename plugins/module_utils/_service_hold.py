@@ -1,0 +1,90 @@
+# Copyright: mailops.mailhost contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""No service started by Debian's package scripts while the stack installs its packages.
+
+On Debian, a package's maintainer scripts start its service at install (through invoke-rc.d or
+deb-systemd-invoke): Postfix, opendkim and fail2ban would run for a moment with the
+distribution's default configuration, and opendkim, started with its default socket, then takes
+about 4 s to stop for the restart on the stack's configuration. Both tools first ask
+/usr/sbin/policy-rc.d (Debian Policy, invoke-rc.d(8)); exit code 101 means "action not allowed".
+The stack writes such a file while it holds the host's lock and installs, and removes it when
+it gives the lock back; its roles start the services themselves, through systemctl, which does
+not ask policy-rc.d. EL's packages never start services at install: there is nothing to hold.
+
+A file the administrator put there is never touched (the stack then holds nothing). A file of
+ours that a killed run left is recognised by its marker line: the facts call reports it, so the
+next run, a drift check included, sees it and removes it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+POLICY_RC_D = "/usr/sbin/policy-rc.d"
+INVOKE_RC_D = "/usr/sbin/invoke-rc.d"
+MARK = "# mailops.mailhost: service starts held during the stack's package transaction"
+TEXT = (
+    "#!/bin/sh\n"
+    f"{MARK}\n"
+    "# (the stack's roles start the services themselves). Removed when the run gives the host's\n"
+    "# lock back; if a killed run left it, the next run of the stack removes it.\n"
+    "exit 101\n"
+)
+
+
+def is_ours(text: str | None) -> bool:
+    """Whether this text of policy-rc.d is the stack's hold (a whole file or one cut short)."""
+    return text is not None and MARK in text
+
+
+def held(path: str = POLICY_RC_D) -> bool:
+    """Whether the stack's policy-rc.d is in place (this run's, or one a killed run left)."""
+    return is_ours(_read(path))
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def hold(path: str = POLICY_RC_D, invoke: str = INVOKE_RC_D) -> bool:
+    """Hold service starts: write the stack's policy-rc.d when the host has none. Whether held.
+
+    Nothing is held on a host without invoke-rc.d (EL), nor where policy-rc.d is the
+    administrator's own. The file appears whole or not at all (a link of a complete temporary
+    file), and never replaces one that appeared meanwhile.
+    """
+    if not os.path.exists(invoke):
+        return False
+    current = _read(path)
+    if current is not None:
+        return is_ours(current)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".policy-rc.d.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(TEXT)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o755)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return is_ours(_read(path))
+    finally:
+        os.unlink(tmp)
+    return True
+
+
+def release(path: str = POLICY_RC_D) -> bool:
+    """Remove the stack's policy-rc.d (never another one). Whether one was removed."""
+    if not held(path):
+        return False
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    return True
