@@ -10,6 +10,8 @@ In one run, on containers from the test image (warm package cache in the image):
   of controller CPU for 100 and 1,000 hosts from the measured per-host figure;
 - the same no-op and drift figures over SSH (an unprivileged user with sudo, pipelining and
   ControlPersist), next to the podman connection's;
+- the connection's own floor: one ping module per host over 1 and 8 hosts, podman and SSH (the
+  least any playbook costs; the stack's fleet ratio and CPU per host are read next to it);
 - ansible's own options: the free strategy, pipelining off, and Mitogen for Ansible (from PyPI,
   into .cache/bench-mitogen; not a dependency of the collection), for comparison.
 The figures are written to .cache/bench.json as well. Run through `make bench`.
@@ -170,6 +172,14 @@ def try_mitogen(inv: str, label: str, fig: dict, notes: dict) -> None:
     fig[label + "_s"], fig[label + "_cpu_s"] = median_of(runs)
 
 
+def connection_floor(names: list[str], label: str, fig: dict, ssh: dict[str, str] | None = None) -> None:
+    """One module call per host and nothing else, over 1 and 8 hosts: the connection's own cost."""
+    for n in (1, FLEET):
+        fig[f"{label}floor_{n}_s"], fig[f"{label}floor_{n}_cpu_s"] = median_of(
+            [playbook("tests/bench/connection_floor.yml", inventory(names[:n], ssh)) for _run in range(REPEAT)]
+        )
+
+
 def median_of(runs: list[tuple[float, float]]) -> tuple[float, float]:
     return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
 
@@ -259,6 +269,7 @@ def main() -> None:
             fig[f"drift_{n}_s"], fig[f"drift_{n}_cpu_s"] = median_of(
                 [playbook("playbooks/drift.yml", inv, "--check", "--diff") for _run in range(REPEAT)]
             )
+        connection_floor(names, "", fig)
         fig["drift_8_free_s"], fig["drift_8_free_cpu_s"] = playbook(
             "playbooks/drift.yml", inventory(names), "--check", "--diff", strategy="free"
         )
@@ -278,6 +289,7 @@ def main() -> None:
             fig[f"ssh_drift_{n}_s"], fig[f"ssh_drift_{n}_cpu_s"] = median_of(
                 [playbook("playbooks/drift.yml", inv, "--check", "--diff") for _run in range(REPEAT)]
             )
+        connection_floor(names, "ssh_", fig, ssh)
         try_mitogen(one_ssh, "mitogen_ssh_stack_noop", fig, notes)
     finally:
         for name in names:
@@ -286,6 +298,17 @@ def main() -> None:
         shutil.rmtree(WORK, ignore_errors=True)
 
     report(fig, notes)
+
+
+def floor_line(fig: dict[str, float], label: str, what: str) -> None:
+    """The connection's floor (one ping per host), next to which the stack's ratio and CPU are read."""
+    ratio = fig[f"{label}floor_{FLEET}_s"] / fig[f"{label}floor_1_s"]
+    fig[f"{label}floor_8_to_1"] = ratio
+    line(
+        f"connection floor (one ping per host), 1 / {FLEET} hosts, {what}",
+        f"{fig[f'{label}floor_1_s']:.1f} / {fig[f'{label}floor_{FLEET}_s']:.1f} s",
+        f"{ratio:.2f}x; {fig[f'{label}floor_{FLEET}_cpu_s'] / FLEET:.2f} CPU-s per host",
+    )
 
 
 def report(fig: dict[str, float], notes: dict[str, str]) -> None:
@@ -336,6 +359,7 @@ def report(fig: dict[str, float], notes: dict[str, str]) -> None:
         f"{per_host:.2f} CPU-s",
         f"target <= {TARGETS['cpu_per_host_s']} CPU-s",
     )
+    floor_line(fig, "", "podman")
     line("drift check, 8 hosts, strategy free, podman", f"{fig['drift_8_free_s']:.1f} s")
     line("no-op, whole stack, SSH + pipelining + ControlPersist", f"{fig['ssh_stack_noop_s']:.1f} s")
     line("no-op, whole stack, SSH without pipelining", f"{fig['ssh_stack_noop_nopipe_s']:.1f} s")
@@ -348,6 +372,7 @@ def report(fig: dict[str, float], notes: dict[str, str]) -> None:
         f"{ssh_per_host:.2f} CPU-s",
         f"target <= {TARGETS['cpu_per_host_s']} CPU-s",
     )
+    floor_line(fig, "ssh_", "SSH")
     for label, what in (("mitogen_stack_noop", "podman"), ("mitogen_ssh_stack_noop", "SSH")):
         if label + "_s" in fig:
             line(
