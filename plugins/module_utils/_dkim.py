@@ -174,3 +174,47 @@ def dkim_name(selector: str, domain: str) -> str:
 
 def dkim_record(selector: str, domain: str, public_key: str) -> str:
     return zone_line(dkim_name(selector, domain), "TXT", txt_rdata(f"v=DKIM1; k=rsa; p={public_key}"))
+
+
+# opendkim.conf settings that opendkim does not re-read on SIGUSR1 (opendkim(8), "Upon receiving
+# SIGUSR1"), and ChangeRootDirectory, which a running process cannot change: a change to any of
+# them needs a restart; every other setting (Mode, Canonicalization, the tables...) a reload,
+# which keeps the milter socket open (a restart closes it, and opendkim takes up to 5 s to stop).
+RESTART_SETTINGS = frozenset(
+    name.lower()
+    for name in (
+        "AutoRestart",
+        "AutoRestartCount",
+        "AutoRestartRate",
+        "Background",
+        "ChangeRootDirectory",
+        "MilterDebug",
+        "PidFile",
+        "POPDBFile",
+        "Quarantine",
+        "QueryCache",
+        "Socket",
+        "StrictTestMode",
+        "TestPublicKeys",
+        "UMask",
+        "UserID",
+    )
+)
+
+
+def conf_settings(text: str) -> dict[str, str]:
+    """The settings of an opendkim.conf: lower-cased name to value (a hash starts a comment, the last one wins)."""
+    settings = {}
+    for line in text.splitlines():
+        words = line.split("#", 1)[0].split(None, 1)
+        if words:
+            settings[words[0].lower()] = words[1].strip() if len(words) > 1 else ""
+    return settings
+
+
+def restart_settings_changed(before: str | None, after: str) -> list[str]:
+    """The settings only a restart applies whose value differs (every one, for a file that was not there)."""
+    if before is None:
+        return sorted(RESTART_SETTINGS)
+    old, new = conf_settings(before), conf_settings(after)
+    return sorted(name for name in RESTART_SETTINGS if old.get(name) != new.get(name))

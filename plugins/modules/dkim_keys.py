@@ -19,9 +19,11 @@ description:
   - Optionally writes C(opendkim.conf) too, validated by C(opendkim -n) first. Everything is checked before the first
     file is written (a refused configuration leaves no new key or table behind), and a key is generated into memory
     under a time limit before it is written.
-  - With O(service), brings the change live itself (restart when C(opendkim.conf) changed, reload otherwise) and checks
-    that opendkim runs and answers on its milter socket; if not, the previous files are put back and opendkim is
-    restarted on them, and the task fails.
+  - With O(service), brings the change live itself and checks that opendkim runs and answers on its milter socket; if
+    not, the previous files are put back and opendkim is restarted on them, and the task fails. opendkim is restarted
+    only when a setting it does not re-read on a reload changed (RV(restart_settings)) or after a killed run, and
+    reloaded otherwise (keys, tables, C(Mode), C(Canonicalization)...): its milter socket stays open, and a restart
+    costs up to 5 s while opendkim stops.
   - "Crash safety: the previous files are kept as a rollback generation (RV(backup)) and a pending mark is written
     before the first new file; it is cleared once the change is live. A later call that finds the mark brings the
     files on disk live when they are what it wants, and otherwise first puts the previous files back."
@@ -149,9 +151,17 @@ signing:
   returned: always
   type: dict
 config_changed:
-  description: Whether opendkim.conf changed (opendkim must then be restarted; table changes need a reload only).
+  description: Whether opendkim.conf changed.
   returned: always
   type: bool
+restart_settings:
+  description:
+    - The changed opendkim.conf settings that opendkim does not re-read on a reload (C(Socket), C(UserID), C(UMask),
+      C(PidFile), ... as opendkim(8) lists them, and C(ChangeRootDirectory)); every setting for a new opendkim.conf.
+      opendkim is restarted when this is not empty, reloaded otherwise (its milter socket then stays open).
+  returned: always
+  type: list
+  elements: str
 changed_keys:
   description: Keys generated or written (domain/selector), never their content.
   returned: always
@@ -204,6 +214,7 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._dkim import (
     key_table,
     pem_body,
     record,
+    restart_settings_changed,
     signing_selectors,
     signing_table,
     trusted_hosts,
@@ -398,11 +409,16 @@ class Plan:
         self.config_changed = False
         self.diffs: list[dict] = []
         self.records: list[dict] = []
+        self.restart_settings: list[str] = []  # changed settings opendkim re-reads only at a restart
         self.after_interruption = False  # the live state is unknown: restart, whatever changed
         self.changes: list[dict] = []  # the report's entries (module_utils/_changes)
 
     def __bool__(self) -> bool:
         return bool(self.writes) or bool(self.changed_keys)
+
+    def action(self) -> str:
+        """restart when a setting opendkim does not re-read changed (or after a killed run), else reload."""
+        return "restart" if self.restart_settings or self.after_interruption else "reload"
 
 
 def plan_keys(module: AnsibleModule, host: Opendkim, signing: dict[str, str], plan: Plan) -> None:
@@ -515,9 +531,10 @@ def plan_config(module: AnsibleModule, host: Opendkim, signing: dict[str, str], 
     if problem:
         module.fail_json(msg=f"the new opendkim.conf is invalid, nothing was written: {problem}")
     plan.config_changed = True
+    plan.restart_settings = restart_settings_changed(before, content)
     plan.writes.append((p["config_path"], content, 0o640, 0))
     plan.changes.append(
-        entry("opendkim", "file", p["config_path"], "present" if before else None, "changed", "restart")
+        entry("opendkim", "file", p["config_path"], "present" if before else None, "changed", plan.action())
     )
 
 
@@ -536,8 +553,7 @@ def apply(module: AnsibleModule, host: Opendkim, plan: Plan, result: dict) -> No
         _rollback.restore(generation, lambda argv: None)
         _rollback.clear_pending(p["backup_dir"])
         module.fail_json(msg=f"writing the opendkim files failed ({exc}); the previous files were put back", **result)
-    action = "restart" if plan.config_changed or plan.after_interruption else "reload"
-    go_live(module, host, generation, action, result)
+    go_live(module, host, generation, plan.action(), result)
 
 
 def go_live(module: AnsibleModule, host: Opendkim, generation: str, action: str, result: dict) -> None:
@@ -630,11 +646,12 @@ def main() -> None:
         if f"{r['domain']}/{r['selector']}" in changed_keys
     ]
     if plan:
-        plan.changes.append(action_entry("opendkim", "restart" if plan.config_changed else "reload", ""))
+        plan.changes.append(action_entry("opendkim", plan.action(), ""))
     result.update(
         changed=result["changed"] or bool(plan),
         mailhost_changes=plan.changes,
         config_changed=plan.config_changed,
+        restart_settings=plan.restart_settings,
         changed_keys=plan.changed_keys,
         changed_tables=plan.changed_tables,
         records=plan.records,

@@ -50,3 +50,14 @@ def test_record_is_split_into_strings_of_at_most_255():
 def test_bits_and_pem_body():
     assert _dkim.bits_from_openssl_text("Private-Key: (2048 bit, 2 primes)\nmodulus:") == 2048
     assert _dkim.pem_body("-----BEGIN PUBLIC KEY-----\nAB\nCD\n-----END PUBLIC KEY-----\n") == "ABCD"
+
+
+def test_conf_settings_and_the_ones_only_a_restart_applies():
+    from ansible_collections.mailops.mailhost.plugins.module_utils._dkim import conf_settings, restart_settings_changed
+
+    text = "# opendkim.conf\nSocket  inet:8891@localhost  # the milter\n\nUMask 007\nMode sv\nMode s\nBackground\n"
+    assert conf_settings(text) == {"socket": "inet:8891@localhost", "umask": "007", "mode": "s", "background": ""}
+    assert restart_settings_changed(text, text.replace("Mode s\n", "Mode v\n")) == []
+    assert restart_settings_changed(text, text.replace("007", "002")) == ["umask"]
+    assert restart_settings_changed(text, text + "PidFile /run/opendkim/opendkim.pid\n") == ["pidfile"]
+    assert "socket" in restart_settings_changed(None, text)

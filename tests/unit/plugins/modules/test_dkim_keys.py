@@ -136,3 +136,28 @@ def test_a_supplied_key_made_world_readable_by_hand_gets_its_mode_back(tmp_path,
     assert out.result["changed"] is True and oct(os.stat(key).st_mode & 0o777) == "0o600"
     wanted = {"kind": "key", "item": "example.com/v1 mode", "before": "0644 root"}
     assert wanted.items() <= out.result["mailhost_changes"][0].items()
+
+
+def test_opendkim_is_reloaded_unless_a_setting_it_reads_only_at_start_changed(
+    tmp_path, run_module, real_commands, monkeypatch
+):
+    """opendkim(8): Socket, UserID, UMask, PidFile... are not re-read on SIGUSR1; Mode and the tables are."""
+    monkeypatch.setattr(dkim_keys.Opendkim, "config_problem", lambda self, content, tables: None)
+    conf = str(tmp_path / "opendkim.conf")
+    base = "Socket inet:8891@localhost\nUserID opendkim\nMode sv\n"
+
+    def change(config: str):
+        out = run_module(dkim_keys, args(tmp_path, keys=KEYS, config=config, config_path=conf))
+        assert not out.failed, out.result
+        actions = [c["after"] for c in out.result["mailhost_changes"] if c["kind"] == "action"]
+        return out.result["restart_settings"], actions
+
+    settings, actions = change(base)
+    assert actions == ["restart"] and "socket" in settings  # a new opendkim.conf: everything is new
+    assert change(base.replace("Mode sv", "Mode s") + "# a comment\n") == ([], ["reload"])
+    assert change(base.replace("Mode sv", "Mode s").replace("8891", "8892")) == (["socket"], ["restart"])
+    assert change("socket   inet:8892@localhost # same value, other spelling\nUserID opendkim\nMode s\n") == (
+        [],
+        ["reload"],
+    )
+    assert change("Socket inet:8892@localhost\nMode s\n") == (["userid"], ["restart"])  # a setting removed
