@@ -53,9 +53,8 @@ def test_bits_and_pem_body():
 
 
 def test_conf_settings_and_the_ones_only_a_restart_applies():
-    from ansible_collections.mailops.mailhost.plugins.module_utils._dkim import conf_settings, restart_settings_changed
-
     text = "# opendkim.conf\nSocket  inet:8891@localhost  # the milter\n\nUMask 007\nMode sv\nMode s\nBackground\n"
+    conf_settings, restart_settings_changed = _dkim.conf_settings, _dkim.restart_settings_changed
     assert conf_settings(text) == {"socket": "inet:8891@localhost", "umask": "007", "mode": "s", "background": ""}
     assert restart_settings_changed(text, text.replace("Mode s\n", "Mode v\n")) == []
     assert restart_settings_changed(text, text.replace("007", "002")) == ["umask"]
