@@ -123,3 +123,18 @@ def test_rotation_switches_only_when_the_new_record_is_published(mx1, dns, conve
     message = send_and_fetch(mx1, "bob@example.org", "rotated")
     assert b"s=s2027" in message and verifier(dns)(message)
     assert converge().returncode == 0  # back to the first selector
+
+
+def test_a_setting_opendkim_re_reads_is_applied_by_a_reload_that_keeps_its_process(mx1, dns, converge):
+    """opendkim(8): SIGUSR1 re-reads opendkim.conf except Socket, UserID, UMask...; Canonicalization is re-read.
+    A reload keeps the milter socket open (a restart closes it for the seconds opendkim takes to stop)."""
+    pid = mx1.check_output("systemctl show -p MainPID --value opendkim")
+    changed = converge({"opendkim_canonicalization": "simple/simple"})
+    assert changed.returncode == 0, changed.messages
+    assert "Canonicalization        simple/simple" in mx1.check_output("cat /etc/opendkim.conf")
+    assert mx1.check_output("systemctl show -p MainPID --value opendkim") == pid  # reloaded, not restarted
+    message = send_and_fetch(mx1, "alice@example.test", "canonicalization")
+    assert b"c=simple/simple" in message and verifier(dns)(message)
+    assert converge().returncode == 0
+    assert mx1.check_output("systemctl show -p MainPID --value opendkim") == pid
+    assert b"c=relaxed/simple" in send_and_fetch(mx1, "alice@example.test", "canonicalization-back")
