@@ -137,9 +137,20 @@ files:
   type: dict
   sample: {/etc/opendkim/KeyTable: {exists: true, sha256: 3b1f..., mode: "0640", owner: opendkim, group: opendkim}}
 texts:
-  description: Each requested content path mapped to its text (null when the file does not exist).
+  description:
+    - Each requested content path mapped to its text (null when the file does not exist); a byte that is not UTF-8 is
+      shown replaced.
   returned: always
   type: dict
+install:
+  description:
+    - With O(roles) (the action plugin, on the controller), what the stack installs in one transaction on this platform
+      (C(prereq_packages), C(repos), C(packages), each only what is missing), and C(leftover_hold), whether
+      C(/usr/sbin/policy-rc.d) is the hold on service starts that a killed run left (when that file is among
+      O(contents); see M(mailops.mailhost.mailhost_lock)).
+  returned: with roles
+  type: dict
+  sample: {prereq_packages: [], repos: [], packages: [opendkim, opendkim-tools], leftover_hold: false}
 users:
   description: Each requested passwd-file mapped to its user names, each with the SHA-256 of its line.
   returned: always
