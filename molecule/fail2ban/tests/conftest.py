@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from conftest_common import mx1, outside, trusted
+from conftest_common import converge, mx1, outside, trusted
 
-__all__ = ["mx1", "outside", "trusted"]
+__all__ = ["converge", "mx1", "outside", "trusted"]

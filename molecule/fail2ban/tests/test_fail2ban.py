@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest_common import container_ip, run_json, wait_for
+from conftest_common import container_ip, run_json, run_playbook, wait_for
 
 MX = "mx1.example.test"
 GOOD = "alice:correct horse"
@@ -90,3 +90,49 @@ def test_jail_limits(mx1, jail):
     assert mx1.check_output(f"fail2ban-client get {jail} bantime") == "3600"
     ignored = mx1.check_output(f"fail2ban-client get {jail} ignoreip")
     assert "127.0.0.0/8" in ignored and container_ip("trusted") in ignored
+
+
+JAIL_FILE = "/etc/fail2ban/jail.d/mailops-mailhost.local"
+
+
+def test_a_jail_change_is_reloaded_keeping_the_server_and_its_bans(mx1, converge):
+    pid = mx1.check_output("systemctl show -p MainPID --value fail2ban")
+    mx1.check_output("fail2ban-client set postfix banip 192.0.2.7")
+    try:
+        run = converge({"fail2ban_maxretry": 7})
+        assert run.returncode == 0, run.failures
+        assert mx1.check_output("fail2ban-client get postfix maxretry") == "7"
+        assert "192.0.2.7" in banned(mx1, "postfix")  # reloaded, never restarted: the ban stays
+        assert mx1.check_output("systemctl show -p MainPID --value fail2ban") == pid
+    finally:
+        assert converge().returncode == 0
+        mx1.run("fail2ban-client set postfix unbanip 192.0.2.7")
+    assert mx1.check_output("fail2ban-client get postfix maxretry") == "5"
+
+
+def test_jails_fail2ban_refuses_are_never_written(mx1, tmp_path):
+    before = mx1.file(JAIL_FILE).content_string
+    playbook = tmp_path / "broken.yml"
+    playbook.write_text(
+        "- hosts: mx1\n  gather_facts: false\n  tasks:\n"
+        "    - mailops.mailhost.fail2ban_jails:\n"
+        '        content: "[postfix]\\nenabled = true\\nfilter = no-such-filter\\nbackend = systemd\\n"\n'
+    )
+    run = run_playbook(str(playbook), limit="mx1")
+    assert run.returncode != 0
+    assert "nothing was written" in run.failures[0] and "no-such-filter" in run.failures[0], run.failures
+    assert mx1.file(JAIL_FILE).content_string == before
+    assert "postfix-sasl" in mx1.check_output("fail2ban-client status")
+
+
+def test_a_run_killed_between_the_jails_and_the_reload_is_finished_by_the_next_run(mx1, converge):
+    """What a killed run leaves: the jails on disk as wanted, fail2ban still on other values, the mark."""
+    mx1.check_output("fail2ban-client set postfix maxretry 9")  # fail2ban not on the file's values
+    mx1.check_output("install -d /var/lib/mailops-mailhost && touch /var/lib/mailops-mailhost/fail2ban-pending")
+    check = converge(check=True)
+    assert check.returncode == 0 and check.stats["mx1"]["changed"] >= 1  # the drift check sees it
+    run = converge()
+    assert run.returncode == 0, run.failures
+    assert mx1.check_output("fail2ban-client get postfix maxretry") == "5"
+    assert not mx1.file("/var/lib/mailops-mailhost/fail2ban-pending").exists
+    assert converge().stats["mx1"]["changed"] == 0
