@@ -31,10 +31,14 @@ def candidate_problem(run, client: str, config_dir: str, path: str, content: str
         rc, out, err = run([client, "--conf", copy, "-t"])
         if rc == 0:
             return None
-        said = "\n".join(
-            line for line in ((err or "") + "\n" + (out or "")).splitlines() if line.strip() and "OK:" not in line
-        )
-        return (said.replace(copy, config_dir) or f"fail2ban-client -t exited {rc}").strip()
+        return (errors_of(err, out).replace(copy, config_dir) or f"fail2ban-client -t exited {rc}").strip()
+
+
+def errors_of(err: str, out: str) -> str:
+    """fail2ban's ERROR lines, without their time and logger prefix (all it said, when none is an ERROR)."""
+    lines = [line for line in ((err or "") + "\n" + (out or "")).splitlines() if line.strip()]
+    errors = [line[line.index("ERROR") :].replace("ERROR", "", 1).strip() for line in lines if "ERROR" in line]
+    return "; ".join(e for e in errors if e and e != "ERROR: test configuration failed") or "\n".join(lines)
 
 
 def live_action(active: bool, jails_changed: bool) -> str:
