@@ -22,8 +22,8 @@ description:
   - With O(service), brings the change live itself and checks that opendkim runs and answers on its milter socket; if
     not, the previous files are put back and opendkim is restarted on them, and the task fails. opendkim is restarted
     only when a setting it does not re-read on a reload changed (RV(restart_settings)) or after a killed run, and
-    reloaded otherwise (keys, tables, C(Mode), C(Canonicalization)...): its milter socket stays open, and a restart
-    costs up to 5 s while opendkim stops.
+    reloaded otherwise (keys, tables, C(Mode), C(Canonicalization)...), so that its milter socket stays open; a
+    restart costs up to 5 s while opendkim stops.
   - "Crash safety: the previous files are kept as a rollback generation (RV(backup)) and a pending mark is written
     before the first new file; it is cleared once the change is live. A later call that finds the mark brings the
     files on disk live when they are what it wants, and otherwise first puts the previous files back."
