@@ -17,6 +17,15 @@ def read_text(path: str, errors: str = "strict") -> str | None:
         return None
 
 
+def remove(path: str) -> bool:
+    """Remove a file; whether it was there (another process may have removed it first)."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    return True
+
+
 def write_atomic(path: str, content: str, mode: int, uid: int = -1, gid: int = -1) -> None:
     """Write ``content`` to ``path`` atomically, with mode and owner set before the file appears.
 

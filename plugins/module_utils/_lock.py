@@ -16,6 +16,8 @@ import json
 import os
 import time
 
+from ansible_collections.mailops.mailhost.plugins.module_utils._files import remove
+
 
 def read_holder(path: str) -> dict | None:
     """The holder recorded in the lock file, or None when there is no lock (or it is unreadable)."""
@@ -132,10 +134,4 @@ def try_acquire(path: str, owner: dict, max_age: float, break_id: str = "", crea
 def release(path: str, owner_id: str) -> bool:
     """Remove the lock when it is ours; whether it was removed."""
     holder = read_holder(path)
-    if holder is None or holder.get("id") != owner_id:
-        return False
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        return False
-    return True
+    return holder is not None and holder.get("id") == owner_id and remove(path)

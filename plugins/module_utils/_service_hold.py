@@ -21,6 +21,8 @@ from __future__ import annotations
 import os
 import tempfile
 
+from ansible_collections.mailops.mailhost.plugins.module_utils._files import read_text, remove
+
 POLICY_RC_D = "/usr/sbin/policy-rc.d"
 INVOKE_RC_D = "/usr/sbin/invoke-rc.d"
 MARK = "# mailops.mailhost: service starts held during the stack's package transaction"
@@ -40,15 +42,7 @@ def is_ours(text: str | None) -> bool:
 
 def held(path: str = POLICY_RC_D) -> bool:
     """Whether the stack's policy-rc.d is in place (this run's, or one a killed run left)."""
-    return is_ours(_read(path))
-
-
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
+    return is_ours(read_text(path, errors="replace"))
 
 
 def hold(path: str = POLICY_RC_D, invoke: str = INVOKE_RC_D) -> bool:
@@ -60,7 +54,7 @@ def hold(path: str = POLICY_RC_D, invoke: str = INVOKE_RC_D) -> bool:
     """
     if not os.path.exists(invoke):
         return False
-    current = _read(path)
+    current = read_text(path, errors="replace")
     if current is not None:
         return is_ours(current)
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".policy-rc.d.")
@@ -73,7 +67,7 @@ def hold(path: str = POLICY_RC_D, invoke: str = INVOKE_RC_D) -> bool:
         try:
             os.link(tmp, path)
         except FileExistsError:
-            return is_ours(_read(path))
+            return is_ours(read_text(path, errors="replace"))
     finally:
         os.unlink(tmp)
     return True
@@ -81,10 +75,4 @@ def hold(path: str = POLICY_RC_D, invoke: str = INVOKE_RC_D) -> bool:
 
 def release(path: str = POLICY_RC_D) -> bool:
     """Remove the stack's policy-rc.d (never another one). Whether one was removed."""
-    if not held(path):
-        return False
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        return False
-    return True
+    return held(path) and remove(path)
