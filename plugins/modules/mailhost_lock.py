@@ -54,14 +54,16 @@ options:
   hold_service_starts:
     description:
       - With O(state=acquired), once the lock is taken, keep the package scripts of a Debian host from starting or
-        restarting services until the lock is given back (the stack installs its packages, then its roles start
-        each service on its own configuration). The module writes C(/usr/sbin/policy-rc.d), exit code 101, when
-        the host has none; an administrator's own C(policy-rc.d) is never touched, and nothing is held on a
-        host without C(invoke-rc.d) (EL, whose packages start no service at install).
+        restarting these services (init script or unit names) until the lock is given back; the stack names the
+        services whose packages it installs in this run and starts each of them itself on its own configuration.
+        The module writes C(/usr/sbin/policy-rc.d), exit code 101 for those services and 0 for every other, when
+        the host has none; an administrator's own C(policy-rc.d) is never touched, and nothing is held on a host
+        without C(invoke-rc.d) (EL, whose packages start no service at install).
       - Giving the lock back removes the stack's C(policy-rc.d), whatever this option; one that a killed run left
-        is removed when the next run takes the lock, and that is reported as a change.
-    type: bool
-    default: false
+        is removed when the next run takes the lock (or replaced by this run's), and that is reported as a change.
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - mailops.mailhost.attributes
 attributes:
@@ -135,7 +137,7 @@ def main() -> None:
             "owner": {"type": "dict", "required": True},
             "wait": {"type": "float", "default": 10.0},
             "break_id": {"type": "str", "default": ""},
-            "hold_service_starts": {"type": "bool", "default": False},
+            "hold_service_starts": {"type": "list", "elements": "str", "default": []},
         },
         supports_check_mode=True,
     )
@@ -174,9 +176,12 @@ def main() -> None:
     if acquired and not module.check_mode:
         try:
             if p["hold_service_starts"]:
-                result["held"] = hold()
+                result["held"] = hold(p["hold_service_starts"])
             else:
                 release_hold()
+        except ValueError as exc:
+            release(p["path"], owner["id"])
+            module.fail_json(msg=f"hold_service_starts: {exc}")
         except OSError as exc:
             release(p["path"], owner["id"])
             module.fail_json(msg=f"cannot hold service starts with {POLICY_RC_D}: {exc}")
