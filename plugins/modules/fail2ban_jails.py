@@ -81,6 +81,13 @@ enabled_now:
   description: Whether the service was enabled at boot by this call.
   returned: always
   type: bool
+mailhost_changes:
+  description:
+    - The change item by item, in the change report's shape (C(component), C(kind), C(item), C(before), C(after),
+      C(note)) - the jail file, and the service's start, reload or enabling.
+  returned: always
+  type: list
+  elements: dict
 """
 
 import os
@@ -89,6 +96,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mailops.mailhost.plugins.module_utils._changes import entry
 from ansible_collections.mailops.mailhost.plugins.module_utils._fail2ban import candidate_problem, inside, live_action
 from ansible_collections.mailops.mailhost.plugins.module_utils._files import file_diff, read_text, write_atomic
 from ansible_collections.mailops.mailhost.plugins.module_utils._host import run, words
@@ -158,6 +166,7 @@ def main() -> None:
         "action": action,
         "written": write,
         "enabled_now": False,
+        "mailhost_changes": changes(p, before, write, fix_attributes, active, action, pending, enable),
     }
     if module._diff and write:
         result["diff"] = file_diff(p["path"], before, p["content"])
@@ -192,6 +201,21 @@ def main() -> None:
             module.fail_json(msg=f"the jails are live, but systemctl enable {p['service']} failed: {words(out, err)}")
         result["enabled_now"] = True
     module.exit_json(**result)
+
+
+def changes(p: dict, before, write: bool, fix_attributes: bool, active: bool, action: str, pending: bool, enable: bool):
+    """The change item by item, in the change report's shape (module_utils/_changes)."""
+    found = []
+    if write:
+        found.append(entry("fail2ban", "file", p["path"], "present" if before is not None else None, "changed"))
+    elif fix_attributes:
+        found.append(entry("fail2ban", "file", p["path"], "other mode or owner", "0644 root:root"))
+    if action != "none":
+        why = "the jails a killed run wrote" if pending and not write else ""
+        found.append(entry("fail2ban", "unit", p["service"], "running" if active else "stopped", action, why))
+    if enable:
+        found.append(entry("fail2ban", "unit", p["service"], "disabled at boot", "enabled"))
+    return found
 
 
 def _put_back(module: AnsibleModule, host: Fail2ban, p: dict, before: str | None, written: bool) -> str:

@@ -112,6 +112,13 @@ def test_a_stopped_fail2ban_is_started_and_enabled(run_module, host):
     out = run_module(fail2ban_jails, args(host))
     assert out.result["action"] == "start" and out.result["enabled_now"] is True
     assert host.active and host.enabled
+    # what the change report lists (and flags as security-relevant: a jail file, the fail2ban unit)
+    assert [(c["kind"], c["after"]) for c in out.result["mailhost_changes"]] == [
+        ("file", "changed"),
+        ("unit", "start"),
+        ("unit", "enabled"),
+    ]
+    assert all(c["component"] == "fail2ban" for c in out.result["mailhost_changes"])
 
 
 def test_a_killed_runs_mark_reloads_although_the_file_is_what_it_wants(run_module, host):
