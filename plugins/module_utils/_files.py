@@ -26,14 +26,15 @@ def remove(path: str) -> bool:
     return True
 
 
-def write_atomic(path: str, content: str, mode: int, uid: int = -1, gid: int = -1) -> None:
+def write_atomic(path: str, content: str, mode: int, uid: int = -1, gid: int = -1, exclusive: bool = False) -> None:
     """Write ``content`` to ``path`` atomically, with mode and owner set before the file appears.
 
     The temporary file is created 0600 in the target directory, given its final mode and owner,
     then renamed over ``path``: no reader ever sees a half-written file, and a secret is never
     readable by others, not even for a moment (AnsibleModule.atomic_move gives a new file the
     default permissions first). Without ``uid``/``gid`` an existing file keeps its owner. The
-    temporary file is removed on any failure.
+    temporary file is removed on any failure. ``exclusive``: the file must not exist yet
+    (FileExistsError otherwise), and one that appears meanwhile is never replaced.
     """
     if (uid == -1 or gid == -1) and os.path.exists(path):
         st = os.stat(path)
@@ -48,7 +49,11 @@ def write_atomic(path: str, content: str, mode: int, uid: int = -1, gid: int = -
         if uid != -1 or gid != -1:
             os.chown(tmp, uid, gid)
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        if exclusive:  # never over a file that exists (FileExistsError): a hard link, then the name goes
+            os.link(tmp, path)
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 
 from ansible_collections.mailops.mailhost.plugins.module_utils._files import read_text, remove, write_atomic
 
@@ -67,8 +66,8 @@ def hold(services: list[str], path: str = POLICY_RC_D, invoke: str = INVOKE_RC_D
     """Hold these services' starts: write the stack's policy-rc.d where the host has none. Whether held.
 
     Nothing is held on a host without invoke-rc.d (EL), nor where policy-rc.d is the
-    administrator's own. A new file appears whole or not at all (a link of a complete temporary
-    file) and never replaces one that appeared meanwhile; one of ours (a killed run's) is replaced.
+    administrator's own. A new file appears whole or not at all (write_atomic, exclusive) and
+    never replaces one that appeared meanwhile; one of ours (a killed run's) is replaced.
     """
     content = text(services)
     if not os.path.exists(invoke):
@@ -78,19 +77,10 @@ def hold(services: list[str], path: str = POLICY_RC_D, invoke: str = INVOKE_RC_D
         if is_ours(current) and current != content:
             write_atomic(path, content, 0o755)
         return is_ours(current)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".policy-rc.d.")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o755)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            return is_ours(read_text(path, errors="replace"))
-    finally:
-        os.unlink(tmp)
+        write_atomic(path, content, 0o755, exclusive=True)
+    except FileExistsError:
+        return is_ours(read_text(path, errors="replace"))
     return True
 
 

@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+from ansible_collections.mailops.mailhost.plugins.module_utils import _files
 from ansible_collections.mailops.mailhost.plugins.module_utils import _service_hold as sh
 
 SERVICES = ["postfix", "opendkim"]
@@ -91,3 +92,11 @@ def test_service_names_a_shell_would_read_are_refused():
     for names in ([], ["postfix;reboot"], ["$(id)"], ["a b"], ["-x"]):
         with pytest.raises(ValueError, match="service names must match"):
             sh.text(names)
+
+
+def test_a_file_that_appears_first_is_never_replaced(tmp_path):
+    path = tmp_path / "f"
+    path.write_text("theirs\n")
+    with pytest.raises(FileExistsError):
+        _files.write_atomic(str(path), "ours\n", 0o755, exclusive=True)
+    assert path.read_text() == "theirs\n" and [p.name for p in tmp_path.iterdir()] == ["f"]
