@@ -20,12 +20,15 @@ from ansible_collections.mailops.mailhost.plugins.plugin_utils._stack import (
     ROLES_DIR,
     Stack,
     evaluate,
+    evaluate_together,
     render,
     role_names,
     scoped_templar,
 )
 
 # What the postfix role derives from its variables (roles/postfix/vars/main.yml), checked here too.
+# What a role hands the roles after it in the plan (its vars/main.yml), besides its changes.
+HANDED = {"certbot": ("__certbot_chain_now",), "opendkim": ("__opendkim_records_now",)}
 POSTFIX_DERIVED = ("__postfix_params", "__postfix_services", "__postfix_policy_options", "__postfix_policy_names")
 
 
@@ -122,13 +125,15 @@ class ActionModule(ActionBase):
                     "ansible_search_path": [role_dir],
                 },
             )
+            # what a role hands the ones after it comes from the same values: one template for both
+            names = [f"__{role}_changes", *HANDED.get(role, ())]
             try:
-                changes[role] = list(evaluate(scoped, f"__{role}_changes") or [])
+                found = evaluate_together(scoped, names) or {name: evaluate(scoped, name) for name in names}
+                changes[role] = list(found[names[0]] or [])
                 if role == "certbot":
-                    handed["postfix_tls_chain_files"] = evaluate(scoped, "__certbot_chain_now")
+                    handed["postfix_tls_chain_files"] = found["__certbot_chain_now"]
                 if role == "opendkim":
-                    records = evaluate(scoped, "__opendkim_records_now")
-                    handed["postfix_probe_dkim"] = [r for r in records if r.get("signing")]
+                    handed["postfix_probe_dkim"] = [r for r in found["__opendkim_records_now"] if r.get("signing")]
             except Exception as exc:  # noqa: BLE001 - reported, naming the role
                 problems.append(f"{role}: what would change cannot be computed: {' '.join(str(exc).split())[:300]}")
         return changes, problems
@@ -136,10 +141,12 @@ class ActionModule(ActionBase):
     @staticmethod
     def _resolve(templar, spec: dict) -> tuple[dict, list[str]]:
         """The effective value of every option (inventory, then the role's default), templated."""
+        names = [name for name in spec if name in templar.available_variables]
+        together = evaluate_together(templar, names)
+        if together is not None:
+            return together, []
         values, errors = {}, []
-        for name in spec:
-            if name not in templar.available_variables:
-                continue
+        for name in names:
             try:
                 values[name] = evaluate(templar, name)
             except Exception as exc:  # noqa: BLE001 - any templating error is reported, naming the variable
@@ -172,7 +179,8 @@ class ActionModule(ActionBase):
             return {}, {}, [str(exc)]
         scoped = scoped_templar(templar, self._loader, {**available, **stack.role_vars("postfix", files)})
         try:
-            derived = {name: evaluate(scoped, name) for name in POSTFIX_DERIVED}
+            derived = evaluate_together(scoped, POSTFIX_DERIVED)
+            derived = derived or {name: evaluate(scoped, name) for name in POSTFIX_DERIVED}
         except Exception as exc:  # noqa: BLE001
             return {}, {}, [f"postfix: the role's parameters cannot be computed: {' '.join(str(exc).split())[:300]}"]
         params = {str(k): format_value(v) for k, v in derived["__postfix_params"].items()}

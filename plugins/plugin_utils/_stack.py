@@ -108,5 +108,26 @@ def evaluate(templar, name: str):
     return templar.template(trust_as_template("{{ " + name + " }}"))
 
 
+def evaluate_together(templar, names: list[str]) -> dict | None:
+    """The values of several variables, as evaluate() gives each, from one template; None when
+    that fails or cannot be used (the caller then evaluates each, so that an error names its variable).
+
+    ansible-core 2.19 renders every variable a template uses again for each top-level template
+    (its lazy variables live as long as one template call): the roles' vars/main.yml values that
+    many others build on were rendered, and compiled, once per variable asked for, 23 times for
+    one of them in the pre-flight of a host. One template for all the names renders each once.
+    ansible-core before 2.19 turns the result of such a template into text first: not used there."""
+    names = list(names)
+    if not DATA_TAGGING or not names:
+        return None
+    try:
+        values = templar.template(trust_as_template("{{ [" + ", ".join(names) + "] }}"))
+    except Exception:  # noqa: BLE001 - the caller evaluates each, for the message
+        return None
+    if not isinstance(values, list) or len(values) != len(names):
+        return None
+    return dict(zip(names, values))
+
+
 def render(templar, text: str):
     return templar.template(trust_as_template(text))
