@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 
 
 def read_text(path: str, errors: str = "strict") -> str | None:
@@ -26,7 +27,9 @@ def remove(path: str) -> bool:
     return True
 
 
-def write_atomic(path: str, content: str, mode: int, uid: int = -1, gid: int = -1, exclusive: bool = False) -> None:
+def write_atomic(
+    path: str, content: str, mode: int, uid: int = -1, gid: int = -1, exclusive: bool = False, dated_back: float = 0
+) -> None:
     """Write ``content`` to ``path`` atomically, with mode and owner set before the file appears.
 
     The temporary file is created 0600 in the target directory, given its final mode and owner,
@@ -35,6 +38,8 @@ def write_atomic(path: str, content: str, mode: int, uid: int = -1, gid: int = -
     default permissions first). Without ``uid``/``gid`` an existing file keeps its owner. The
     temporary file is removed on any failure. ``exclusive``: the file must not exist yet
     (FileExistsError otherwise), and one that appears meanwhile is never replaced.
+    ``dated_back``: the file appears with its modification time that many seconds in the past
+    (its change time stays the true one); see postconf's main.cf.
     """
     if (uid == -1 or gid == -1) and os.path.exists(path):
         st = os.stat(path)
@@ -49,6 +54,9 @@ def write_atomic(path: str, content: str, mode: int, uid: int = -1, gid: int = -
         if uid != -1 or gid != -1:
             os.chown(tmp, uid, gid)
         os.chmod(tmp, mode)
+        if dated_back:
+            past = time.time() - dated_back
+            os.utime(tmp, (past, past))
         if exclusive:  # never over a file that exists (FileExistsError): a hard link, then the name goes
             os.link(tmp, path)
             os.unlink(tmp)

@@ -81,6 +81,28 @@ options:
         description: File mode of the source (and compiled) file.
         type: str
         default: "0644"
+  selfsigned:
+    description:
+      - A self-signed certificate that keeps TLS on until a real one is given, generated on the host (RSA 2048,
+        valid 10 years, for O(selfsigned.name)) when O(selfsigned.cert) does not exist, before the candidate is
+        validated (which requires every certificate file main.cf names to exist). An existing certificate is
+        never replaced.
+      - The key is written first (mode 0600) and the certificate last, each renamed into place: a run killed halfway
+        leaves no certificate, and the next run generates the pair again.
+    type: dict
+    suboptions:
+      key:
+        description: Path of the private key (inside O(config_dir)).
+        type: path
+        required: true
+      cert:
+        description: Path of the certificate (inside O(config_dir)).
+        type: path
+        required: true
+      name:
+        description: The host name (subject CN and subjectAltName).
+        type: str
+        required: true
   config_dir:
     description: Postfix configuration directory.
     type: path
@@ -209,6 +231,10 @@ last_live:
   description: The rollback generation of the last live configuration while the files on disk are not known to be live.
   returned: always
   type: str
+selfsigned:
+  description: The self-signed certificate of O(selfsigned) was generated (in check mode - would be).
+  returned: always
+  type: bool
 """
 
 import contextlib
@@ -223,9 +249,10 @@ from dataclasses import dataclass, field
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailops.mailhost.plugins.module_utils import _rollback
+from ansible_collections.mailops.mailhost.plugins.module_utils import _rollback, _selfsigned
 from ansible_collections.mailops.mailhost.plugins.module_utils._changes import (
     action_entry,
+    entry,
     parameter_entries,
     service_entries,
     table_entries,
@@ -399,6 +426,16 @@ def argument_problems(p: dict) -> list[str]:
         problems.append("master_cf: must not contain a NUL byte")
     for index, spec in enumerate(p["maps"]):
         problems += map_problems(f"maps[{index}]", spec, p["config_dir"])
+    if p["selfsigned"]:
+        pair = p["selfsigned"]
+        inside = p["config_dir"].rstrip("/") + "/"
+        for label in ("key", "cert"):
+            path = pair[label]
+            if not os.path.isabs(path) or os.path.normpath(path) != path or not path.startswith(inside):
+                problems.append(f"selfsigned.{label}: {path!r} must be an absolute path inside {p['config_dir']}")
+        if pair["key"] == pair["cert"]:
+            problems.append("selfsigned: key and cert must be two files")
+        problems += [m for m in [_selfsigned.problem(pair["name"])] if m]
     return problems
 
 
@@ -490,8 +527,11 @@ def recover_interrupted(module: AnsibleModule, change: Change, tables: Tables) -
     return again
 
 
-def validate(module: AnsibleModule, change: Change, tables: Tables, result: dict) -> None:
-    """Stage the whole candidate in a temporary directory and let Postfix judge it; fail on a refusal."""
+def validate(module: AnsibleModule, change: Change, tables: Tables, result: dict, coming: set[str]) -> None:
+    """Stage the whole candidate in a temporary directory and let Postfix judge it; fail on a refusal.
+
+    ``coming``: files the candidate may name although they do not exist yet (check mode: the
+    self-signed pair this run would generate)."""
     p = module.params
     with tempfile.TemporaryDirectory(prefix="mailhost-postconf-") as candidate:
         for name, text in (("main.cf", change.new_main), ("master.cf", change.new_master)):
@@ -509,7 +549,7 @@ def validate(module: AnsibleModule, change: Change, tables: Tables, result: dict
         validation = validate_dir(
             module,
             candidate,
-            pending={spec["path"] for spec in change.maps},
+            pending={spec["path"] for spec in change.maps} | coming,
             policy=p["policy"],
             policy_options=p["policy_options"],
             policy_names=p["policy_names"],
@@ -524,15 +564,26 @@ def validate(module: AnsibleModule, change: Change, tables: Tables, result: dict
             if change.restored
             else "nothing was changed"
         )
+        if result.get("selfsigned") and not module.check_mode:
+            done += " (the missing self-signed certificate was generated)"
         module.fail_json(msg=f"the new Postfix configuration was refused, {done}: {problems}", **result)
+
+
+# Every Postfix command that reads a main.cf modified less than about two seconds ago pauses until
+# it is older ("pausing to let it cool down", against reading a file an editor is still writing;
+# measured, Postfix 3.7: `postfix check` 1.97 s on a main.cf touched just now, 0.15 s on one dated
+# 3 s back, and a file dated 1 s back still paused 0.9 s). The live main.cf is renamed into place
+# complete, so it appears dated this far back: the check, reload and probes that bring it live
+# right after no longer wait. Its change time (ctime) stays the true one.
+MAIN_CF_DATED_BACK = 3
 
 
 def cool_down(candidate: str) -> None:
     """Date the candidate's files ten seconds back. Postfix re-reads a configuration file modified
     in the last second or so until it is older ("pausing to let it cool down", against reading a
     file half written): every postconf and postmap on a candidate written just now waited about
-    two seconds (measured, Postfix 3.7). These files are complete and never live; the live files
-    keep their times."""
+    two seconds (measured, Postfix 3.7). These files are complete and never live (the live main.cf
+    is dated back too, by MAIN_CF_DATED_BACK)."""
     past = time.time() - 10
     for name in os.listdir(candidate):
         os.utime(os.path.join(candidate, name), (past, past))
@@ -569,7 +620,8 @@ def apply(change: Change, tables: Tables) -> None:
     if change.master_changed:
         write_atomic(change.master_path, change.new_master, os.stat(change.master_path).st_mode & 0o7777)
     if change.main_changed:
-        write_atomic(change.main_path, change.new_main, os.stat(change.main_path).st_mode & 0o7777)
+        mode = os.stat(change.main_path).st_mode & 0o7777
+        write_atomic(change.main_path, change.new_main, mode, dated_back=MAIN_CF_DATED_BACK)
 
 
 def write_change(module: AnsibleModule, change: Change, tables: Tables, result: dict) -> None:
@@ -593,6 +645,26 @@ def write_change(module: AnsibleModule, change: Change, tables: Tables, result: 
         module.fail_json(
             msg=f"writing the new configuration failed{full}: {exc}; the previous files were put back", **result
         )
+
+
+def selfsigned(module: AnsibleModule, result: dict) -> set[str]:
+    """Generate the self-signed pair where its certificate is missing (before the validation, which
+    needs it); in check mode only say so. Returns the files that are still to come (check mode)."""
+    pair = module.params["selfsigned"]
+    result["selfsigned"] = bool(pair) and not os.path.exists(pair["cert"])
+    if not result["selfsigned"]:
+        return set()
+    result["changed"] = True
+    result["mailhost_changes"].append(
+        entry("postfix", "file", pair["cert"], None, f"self-signed for {pair['name']}", "keeps TLS on until a real one")
+    )
+    if module.check_mode:
+        return {pair["key"], pair["cert"]}
+    try:
+        _selfsigned.generate(lambda argv: run(module, argv), pair["key"], pair["cert"], pair["name"])
+    except OSError as exc:
+        module.fail_json(msg=f"selfsigned: {exc}; nothing else was changed", **result)
+    return set()
 
 
 def main() -> None:
@@ -619,6 +691,14 @@ def main() -> None:
                 "mutually_exclusive": [["content", "entries"]],
                 "required_one_of": [["content", "entries"]],
             },
+            "selfsigned": {
+                "type": "dict",
+                "options": {
+                    "key": {"type": "path", "required": True, "no_log": False},
+                    "cert": {"type": "path", "required": True},
+                    "name": {"type": "str", "required": True},
+                },
+            },
             "config_dir": {"type": "path", "default": "/etc/postfix"},
             "validate": {"type": "bool", "default": True},
             "fail_on_warnings": {"type": "bool", "default": True},
@@ -638,8 +718,9 @@ def main() -> None:
     change = recover_interrupted(module, plan(module), tables)
     result = change.result()
     tables.result = result
+    coming = selfsigned(module, result)
     if module.params["validate"] and change.files_changed:
-        validate(module, change, tables, result)
+        validate(module, change, tables, result, coming)
     if module._diff:
         result["diff"] = change.diffs()
     if not change or module.check_mode:

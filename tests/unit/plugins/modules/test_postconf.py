@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -226,7 +227,8 @@ def test_the_candidate_is_dated_back_and_knows_the_live_table_types(postfix_env,
     """Postfix re-reads a configuration file younger than about a second until it has cooled
     down (about 2 s per command on a candidate written just before): every file of the candidate
     is older than that when Postfix reads it. The candidate has the live dynamicmaps.cf and
-    dynamicmaps.cf.d (table types of plugin packages); the live files keep their own times."""
+    dynamicmaps.cf.d (table types of plugin packages). The live main.cf is renamed into place
+    dated back as well (by MAIN_CF_DATED_BACK), so the reload right after does not wait either."""
     (postfix_env.config / "dynamicmaps.cf").write_text("lmdb /usr/lib/postfix/postfix-lmdb.so dict_lmdb_open\n")
     (postfix_env.config / "dynamicmaps.cf.d").mkdir()
     (postfix_env.config / "dynamicmaps.cf.d" / "pcre").write_text("pcre /usr/lib/postfix/postfix-pcre.so dict_pcre\n")
@@ -262,4 +264,70 @@ def test_the_candidate_is_dated_back_and_knows_the_live_table_types(postfix_env,
     assert not out.failed, out.result
     assert {tool for tool, *_rest in seen} == {"postconf", "postmap"}, seen
     assert all(age >= 5 and dynamicmaps and plugin for _tool, age, dynamicmaps, plugin in seen), seen
-    assert time.time() - (postfix_env.config / "main.cf").stat().st_mtime < 60
+    main = (postfix_env.config / "main.cf").stat()
+    assert postconf.MAIN_CF_DATED_BACK - 1 < time.time() - main.st_mtime < 60
+    assert time.time() - main.st_ctime < 60  # the change time is the true one
+
+
+def with_real_openssl(postfix_env, monkeypatch):
+    """The fake Postfix layer, with the real openssl for the self-signed pair."""
+
+    def route(argv, **kw):
+        if str(argv[0]) == "openssl":
+            done = subprocess.run([str(a) for a in argv], capture_output=True, text=True, check=False)
+            return done.returncode, done.stdout, done.stderr
+        return postfix_env(argv, **kw)
+
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, argv, **kw: route(argv, **kw))
+
+
+def selfsigned_args(env, **kw):
+    key, cert = str(env.config / "selfsigned.key"), str(env.config / "selfsigned.crt")
+    return args(
+        env,
+        params={"smtpd_tls_chain_files": [key, cert]},
+        selfsigned={"key": key, "cert": cert, "name": "mx.example.com"},
+        **kw,
+    )
+
+
+def test_the_missing_self_signed_pair_is_generated_before_the_candidate_that_names_it(
+    postfix_env, run_module, monkeypatch
+):
+    with_real_openssl(postfix_env, monkeypatch)
+    out = run_module(postconf, selfsigned_args(postfix_env))
+    assert not out.failed, out.result
+    assert out.result["selfsigned"] is True and out.result["changed"] is True
+    key, cert = postfix_env.config / "selfsigned.key", postfix_env.config / "selfsigned.crt"
+    assert oct(key.stat().st_mode & 0o777) == "0o600" and oct(cert.stat().st_mode & 0o777) == "0o644"
+    text = subprocess.run(
+        ["openssl", "x509", "-in", str(cert), "-noout", "-subject", "-ext", "subjectAltName"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "CN=mx.example.com" in text.replace(" ", "") and "DNS:mx.example.com" in text
+    assert any(c["item"] == str(cert) and c["kind"] == "file" for c in out.result["mailhost_changes"])
+    assert not list(postfix_env.config.glob(".mailhost-*"))  # no temporary file left
+    # an existing certificate is never replaced, and nothing is to do
+    brought_live(postfix_env)
+    before = cert.read_bytes()
+    again = run_module(postconf, selfsigned_args(postfix_env))
+    assert again.result["selfsigned"] is False and again.result["changed"] is False
+    assert cert.read_bytes() == before
+
+
+def test_check_mode_says_the_pair_would_be_generated_and_writes_nothing(postfix_env, run_module, monkeypatch):
+    with_real_openssl(postfix_env, monkeypatch)
+    out = run_module(postconf, selfsigned_args(postfix_env), check_mode=True)
+    assert not out.failed, out.result  # the candidate names files still to come: not refused for that
+    assert out.result["selfsigned"] is True and out.result["changed"] is True
+    assert not (postfix_env.config / "selfsigned.crt").exists() and not (postfix_env.config / "selfsigned.key").exists()
+
+
+def test_bad_self_signed_arguments_are_refused_naming_them(postfix_env, run_module):
+    bad = selfsigned_args(postfix_env)
+    bad["selfsigned"] = {"key": "/tmp/k.pem", "cert": bad["selfsigned"]["cert"], "name": "mx.example.com/O=evil"}
+    out = run_module(postconf, bad)
+    assert out.failed
+    assert "selfsigned.key: '/tmp/k.pem' must be an absolute path inside" in out.result["msg"]
+    assert "selfsigned.name: 'mx.example.com/O=evil' is not a host name" in out.result["msg"]
+    assert not (postfix_env.config / "selfsigned.crt").exists()
