@@ -18,6 +18,17 @@ def run(module, argv: list[str], **kwargs) -> tuple[int, str, str]:
     return module.run_command(argv, environ_update=C_LOCALE, **kwargs)
 
 
+def pauses(first: float = 0.05, most: float = 0.5):
+    """How long to sleep between looks while waiting for a service to come back: ``first`` seconds,
+    doubling up to ``most``. A reload or start is usually done within a fraction of a second, and
+    a fixed pause of ``most`` made every wait at least that long; a long wait still costs few
+    commands."""
+    pause = first
+    while True:
+        yield pause
+        pause = min(pause * 2, most)
+
+
 def words(out: str, err: str) -> str:
     """What a failed command said, for a failure message: its stderr, else its stdout."""
     return (err or "").strip() or (out or "").strip()

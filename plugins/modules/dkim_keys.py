@@ -220,7 +220,7 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._dkim import (
     trusted_hosts,
 )
 from ansible_collections.mailops.mailhost.plugins.module_utils._files import file_diff, read_text, write_atomic
-from ansible_collections.mailops.mailhost.plugins.module_utils._host import run, words
+from ansible_collections.mailops.mailhost.plugins.module_utils._host import pauses, run, words
 from ansible_collections.mailops.mailhost.plugins.module_utils._names import (
     hostname_problem,
     selector_problem,
@@ -306,12 +306,12 @@ class Opendkim:
         rc, out, err = run(self.module, [systemctl, action, p["service"]])
         if rc != 0:
             return f"systemctl {action} {p['service']} failed: {err.strip() or out.strip()}"
-        deadline = time.monotonic() + 30
+        deadline, wait = time.monotonic() + 30, pauses()
         while time.monotonic() < deadline:
             active = run(self.module, [systemctl, "is-active", p["service"]])[1].strip() == "active"
             if active and (not p["milter_port"] or answers(p["milter_port"])):
                 return None
-            time.sleep(0.5)
+            time.sleep(next(wait))
         state = run(self.module, [systemctl, "is-active", p["service"]])[1].strip()
         where = f" and answering on localhost:{p['milter_port']}" if p["milter_port"] else ""
         return f"{p['service']} is not running{where} 30 s after the {action} (systemctl says {state})"

@@ -99,7 +99,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mailops.mailhost.plugins.module_utils._changes import entry
 from ansible_collections.mailops.mailhost.plugins.module_utils._fail2ban import candidate_problem, inside, live_action
 from ansible_collections.mailops.mailhost.plugins.module_utils._files import file_diff, read_text, write_atomic
-from ansible_collections.mailops.mailhost.plugins.module_utils._host import run, words
+from ansible_collections.mailops.mailhost.plugins.module_utils._host import pauses, run, words
 
 MODE = 0o644
 
@@ -128,11 +128,11 @@ class Fail2ban:
         rc, out, err = run(self.module, [self.systemctl, action, self.service])
         if rc != 0:
             return f"systemctl {action} {self.service} failed: {words(out, err)}"
-        deadline = time.monotonic() + 30
+        deadline, wait = time.monotonic() + 30, pauses()
         while time.monotonic() < deadline:
             if self.state("is-active") == "active" and run(self.module, [self.client, "ping"])[0] == 0:
                 return None
-            time.sleep(0.5)
+            time.sleep(next(wait))
         return f"{self.service} does not answer 30 s after the {action} (systemctl says {self.state('is-active')})"
 
 

@@ -190,7 +190,7 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._dkim_verify impo
     public_key_pem,
     signed_data,
 )
-from ansible_collections.mailops.mailhost.plugins.module_utils._host import run
+from ansible_collections.mailops.mailhost.plugins.module_utils._host import pauses, run
 from ansible_collections.mailops.mailhost.plugins.module_utils._names import hostname_problem, single_line_problem
 from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import parse_master_cf
 from ansible_collections.mailops.mailhost.plugins.module_utils._postfix_runtime import (
@@ -267,12 +267,12 @@ class Postfix:
         rc, out, err = self.run([self.systemctl, action, self.p["service"]])
         if rc != 0:
             return f"systemctl {action} {self.p['service']} failed: {err.strip() or out.strip()}"
-        deadline = time.monotonic() + self.p["timeout"]
+        deadline, wait = time.monotonic() + self.p["timeout"], pauses(most=0.3)
         verb = "reload" if action == "reload" else "start"
         while time.monotonic() < deadline:
             if self.running() and (not cursor or went_live(self.since(cursor), verb)):
                 return None
-            time.sleep(0.3)
+            time.sleep(next(wait))
         if not self.running():
             return f"Postfix is not running after systemctl {action} {self.p['service']}"
         return f"the Postfix master did not log that the {action} was done within {self.p['timeout']:g} s"
@@ -385,10 +385,10 @@ def probe_delivery(pf: Postfix, cursor: str, result: dict) -> str | None:
 
 
 def check_signature(pf: Postfix, queue_id: str, domain: str, public_key: str) -> str | None:
-    deadline = time.monotonic() + pf.p["timeout"]
+    deadline, wait = time.monotonic() + pf.p["timeout"], pauses(most=0.2)
     text = message_text(pf, queue_id)
     while not text and time.monotonic() < deadline:  # cleanup may still be writing the queue file
-        time.sleep(0.2)
+        time.sleep(next(wait))
         text = message_text(pf, queue_id)
     if not text:
         return "the held probe message cannot be read from the queue (was it held? is the HOLD rule in place?)"
@@ -404,7 +404,7 @@ def check_signature(pf: Postfix, queue_id: str, domain: str, public_key: str) ->
 
 
 def wait_delivered(pf: Postfix, cursor: str, queued: list[str], result: dict) -> str | None:
-    deadline = time.monotonic() + pf.p["timeout"]
+    deadline, wait = time.monotonic() + pf.p["timeout"], pauses(most=0.3)
     pending = list(queued)
     while pending:
         entries = pf.since(cursor)
@@ -419,7 +419,7 @@ def wait_delivered(pf: Postfix, cursor: str, queued: list[str], result: dict) ->
                 reason = f"was {status}" if status else f"was not delivered within {pf.p['timeout']:g} s"
                 return f"the probe message {queue_id} {reason}: {shown}"
         if pending:
-            time.sleep(0.3)
+            time.sleep(next(wait))
     return None
 
 
