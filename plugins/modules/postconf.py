@@ -87,7 +87,7 @@ options:
         valid 10 years, for O(selfsigned.name)) when O(selfsigned.cert) does not exist, before the candidate is
         validated (which requires every certificate file main.cf names to exist). An existing certificate is
         never replaced.
-      - The key is written first (mode 0600) and the certificate last, each renamed into place: a run killed halfway
+      - The key is written first (mode 0600) and the certificate last, each renamed into place; a run killed halfway
         leaves no certificate, and the next run generates the pair again.
     type: dict
     suboptions:
