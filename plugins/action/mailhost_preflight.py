@@ -20,15 +20,16 @@ from ansible_collections.mailops.mailhost.plugins.plugin_utils._stack import (
     ROLES_DIR,
     Stack,
     evaluate,
+    evaluate_all,
     evaluate_together,
     render,
     role_names,
     scoped_templar,
 )
 
-# What the postfix role derives from its variables (roles/postfix/vars/main.yml), checked here too.
 # What a role hands the roles after it in the plan (its vars/main.yml), besides its changes.
 HANDED = {"certbot": ("__certbot_chain_now",), "opendkim": ("__opendkim_records_now",)}
+# What the postfix role derives from its variables (roles/postfix/vars/main.yml), checked here too.
 POSTFIX_DERIVED = ("__postfix_params", "__postfix_services", "__postfix_policy_options", "__postfix_policy_names")
 
 
@@ -128,7 +129,7 @@ class ActionModule(ActionBase):
             # what a role hands the ones after it comes from the same values: one template for both
             names = [f"__{role}_changes", *HANDED.get(role, ())]
             try:
-                found = evaluate_together(scoped, names) or {name: evaluate(scoped, name) for name in names}
+                found = evaluate_all(scoped, names)
                 changes[role] = list(found[names[0]] or [])
                 if role == "certbot":
                     handed["postfix_tls_chain_files"] = found["__certbot_chain_now"]
@@ -179,8 +180,7 @@ class ActionModule(ActionBase):
             return {}, {}, [str(exc)]
         scoped = scoped_templar(templar, self._loader, {**available, **stack.role_vars("postfix", files)})
         try:
-            derived = evaluate_together(scoped, POSTFIX_DERIVED)
-            derived = derived or {name: evaluate(scoped, name) for name in POSTFIX_DERIVED}
+            derived = evaluate_all(scoped, POSTFIX_DERIVED)
         except Exception as exc:  # noqa: BLE001
             return {}, {}, [f"postfix: the role's parameters cannot be computed: {' '.join(str(exc).split())[:300]}"]
         params = {str(k): format_value(v) for k, v in derived["__postfix_params"].items()}

@@ -26,21 +26,13 @@ def argv(name: str, key: str, cert: str, days: int = DAYS) -> list[str]:
     ]  # fmt: skip
 
 
-def problem(name: str) -> str | None:
-    """Why the host name cannot go into the certificate's subject, or None."""
-    if not name or any(c in name for c in "/,=+\\\n\r\0 ") or len(name) > 253:
-        return f"selfsigned.name: {name!r} is not a host name"
-    return None
-
-
 def generate(run, key: str, cert: str, name: str, days: int = DAYS) -> None:
     """Generate the pair; ``run`` runs an argv and returns (rc, out, err). Raises OSError on failure."""
-    directory = os.path.dirname(cert) or "."
     tmp_key = tmp_cert = ""
     try:
         fd, tmp_key = tempfile.mkstemp(dir=os.path.dirname(key) or ".", prefix=".mailhost-selfsigned-")
-        os.close(fd)  # 0600 already: openssl writes into it and keeps the mode
-        fd, tmp_cert = tempfile.mkstemp(dir=directory, prefix=".mailhost-selfsigned-")
+        os.close(fd)  # 0600 from the start: openssl writes into it (the mode is set again below)
+        fd, tmp_cert = tempfile.mkstemp(dir=os.path.dirname(cert) or ".", prefix=".mailhost-selfsigned-")
         os.close(fd)
         rc, _out, err = run(argv(name, tmp_key, tmp_cert, days))
         if rc != 0 or not os.path.getsize(tmp_cert):

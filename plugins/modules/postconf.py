@@ -259,7 +259,7 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._changes import (
 )
 from ansible_collections.mailops.mailhost.plugins.module_utils._files import file_diff, read_text, write_atomic
 from ansible_collections.mailops.mailhost.plugins.module_utils._host import run, words
-from ansible_collections.mailops.mailhost.plugins.module_utils._names import single_line_problem
+from ansible_collections.mailops.mailhost.plugins.module_utils._names import hostname_problem, single_line_problem
 from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import (
     INDEX_SUFFIX,
     changed_params,
@@ -435,7 +435,9 @@ def argument_problems(p: dict) -> list[str]:
                 problems.append(f"selfsigned.{label}: {path!r} must be an absolute path inside {p['config_dir']}")
         if pair["key"] == pair["cert"]:
             problems.append("selfsigned: key and cert must be two files")
-        problems += [m for m in [_selfsigned.problem(pair["name"])] if m]
+        problem = hostname_problem(pair["name"], require_dot=False)
+        if problem:
+            problems.append(f"selfsigned.name: {pair['name']!r} is not a host name ({problem})")
     return problems
 
 

@@ -129,5 +129,12 @@ def evaluate_together(templar, names: list[str]) -> dict | None:
     return dict(zip(names, values))
 
 
+def evaluate_all(templar, names) -> dict:
+    """The values of these variables: from one template where it can, else one by one (the first
+    error then raised is the one evaluate() gives for its variable)."""
+    together = evaluate_together(templar, names)
+    return together if together is not None else {name: evaluate(templar, name) for name in names}
+
+
 def render(templar, text: str):
     return templar.template(trust_as_template(text))
