@@ -14,6 +14,12 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.mailops.mailhost.plugins.module_utils._platform import vars_files
 from ansible_collections.mailops.mailhost.plugins.module_utils._policy import violations
 from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import format_value, render_param
+from ansible_collections.mailops.mailhost.plugins.module_utils._postfix_derive import (
+    CONSTANTS,
+    PLATFORM,
+    VARIABLES,
+    derive,
+)
 from ansible_collections.mailops.mailhost.plugins.module_utils._preflight import stack_problems, unknown_variables
 from ansible_collections.mailops.mailhost.plugins.plugin_utils._spec_errors import short_error
 from ansible_collections.mailops.mailhost.plugins.plugin_utils._stack import (
@@ -29,8 +35,6 @@ from ansible_collections.mailops.mailhost.plugins.plugin_utils._stack import (
 
 # What a role hands the roles after it in the plan (its vars/main.yml), besides its changes.
 HANDED = {"certbot": ("__certbot_chain_now",), "opendkim": ("__opendkim_records_now",)}
-# What the postfix role derives from its variables (roles/postfix/vars/main.yml), checked here too.
-POSTFIX_DERIVED = ("__postfix_params", "__postfix_services", "__postfix_policy_options", "__postfix_policy_names")
 
 
 def provisioned(host) -> bool:
@@ -67,27 +71,36 @@ class ActionModule(ActionBase):
 
         problems: list[str] = []
         values: dict = {}
+        resolved: dict[str, dict] = {}
         for role in order:
             _available, templar = templar_for(role)
-            raw, errors = self._resolve(templar, stack.options(role))
+            resolved[role], errors = self._resolve(templar, stack.options(role))
             problems += errors
-            validated, spec_errors = self._validate(stack.options(role), raw)
+            validated, spec_errors = self._validate(stack.options(role), resolved[role])
             problems += spec_errors
             values.update(validated)
         rendered = {}
+        changes, change_problems = None, []
         if not problems:  # the rules read values of the right types only
             params: dict[str, str] = {}
+            derived = None
+            if args.get("host"):
+                # what each role would change, and the postfix role's parameters, from one evaluation
+                changes, change_problems, derived = self._changes(
+                    stack, task_vars, overrides, roles, args["host"], resolved
+                )
             if "postfix" in roles:
                 available, templar = templar_for("postfix")
-                params, rendered, postfix_problems = self._postfix(stack, templar, available, task_vars, args)
+                available.update(resolved["postfix"])
+                params, rendered, postfix_problems = self._postfix(stack, templar, available, task_vars, args, derived)
                 problems += postfix_problems
             problems += stack_problems(values, roles, params)
         if not args.get("allow_unknown", False):
             present = [name for name in task_vars if isinstance(name, str)]
             problems += unknown_variables(present, stack.known_variables())
 
-        if not problems and args.get("host"):
-            result["changes"], change_problems = self._changes(stack, task_vars, overrides, roles, args["host"])
+        if not problems and changes is not None:
+            result["changes"] = changes
             problems += change_problems
         result.update(changed=False, roles=roles, problems=problems)
         if args.get("render") and not problems:
@@ -103,32 +116,43 @@ class ActionModule(ActionBase):
             result["msg"] = f"pre-flight passed for {', '.join(roles)}"
         return result
 
-    def _changes(self, stack: Stack, task_vars: dict, overrides: dict, roles: list[str], host: dict):
-        """What each role would change on the host, from the one facts call (its __ROLE_changes).
+    def _changes(self, stack: Stack, task_vars: dict, overrides: dict, roles: list[str], host: dict, resolved: dict):
+        """What each role would change on the host, from the one facts call (its __ROLE_changes), and
+        what the postfix role derives (None where it could not be computed).
 
         The roles are evaluated in the order they run, each with what the ones before hand it: the
         certificate certbot keeps in service and opendkim's signing keys as the host has them now.
+        Each role sees its own options as the pre-flight resolved them (their templates are not
+        rendered again), and not the 'vars' mapping, which no role reads and which each template
+        lookup would copy.
         """
         facts = {**(task_vars.get("ansible_facts") or {}), **(host.get("ansible_facts") or {})}
-        files = vars_files(facts, str(task_vars.get("mailhost_platform_profile") or ""))
+        try:
+            files = vars_files(facts, str(task_vars.get("mailhost_platform_profile") or ""))
+        except ValueError as exc:  # an unknown profile: the postfix role's check names it too
+            return {}, [str(exc)], None
         handed = {"mailhost_host": host, "ansible_facts": facts}
-        changes, problems = {}, []
+        changes, problems, derived = {}, [], None
         for index, role in enumerate(roles):
             role_dir = os.path.join(ROLES_DIR, role)
-            available = stack.available(task_vars, {**overrides, **handed}, role, ("mailhost", *roles[:index]))
-            scoped = scoped_templar(
-                self._templar,
-                self._loader,
-                {
-                    **available,
-                    **stack.role_vars(role, files),
-                    "role_path": role_dir,
-                    "ansible_search_path": [role_dir],
-                },
+            available = stack.available(
+                task_vars, {**overrides, **resolved.get(role, {}), **handed}, role, ("mailhost", *roles[:index])
             )
-            # what a role hands the ones after it comes from the same values: one template for both
+            available.pop("vars", None)
+            own = {
+                **available,
+                **stack.role_vars(role, files),
+                "role_path": role_dir,
+                "ansible_search_path": [role_dir],
+            }
+            scoped = scoped_templar(self._templar, self._loader, own)
+            # what a role hands the ones after it comes from the same values: one template for all
             names = [f"__{role}_changes", *HANDED.get(role, ())]
             try:
+                if role == "postfix":
+                    # computed in Python from the resolved values, then seen by the role's own templates
+                    derived = self._derive_postfix(scoped, available)
+                    scoped = scoped_templar(self._templar, self._loader, {**own, "__postfix_derived": derived})
                 found = evaluate_all(scoped, names)
                 changes[role] = list(found[names[0]] or [])
                 if role == "certbot":
@@ -137,7 +161,7 @@ class ActionModule(ActionBase):
                     handed["postfix_probe_dkim"] = [r for r in found["__opendkim_records_now"] if r.get("signing")]
             except Exception as exc:  # noqa: BLE001 - reported, naming the role
                 problems.append(f"{role}: what would change cannot be computed: {' '.join(str(exc).split())[:300]}")
-        return changes, problems
+        return changes, problems, derived
 
     @staticmethod
     def _resolve(templar, spec: dict) -> tuple[dict, list[str]]:
@@ -167,8 +191,11 @@ class ActionModule(ActionBase):
         problems = [short_error(err, values) for err in outcome.errors]
         return outcome.validated_parameters, [p for p in problems if p]
 
-    def _postfix(self, stack: Stack, templar, available: dict, task_vars: dict, args: dict):
-        """What the postfix role will write: main.cf parameters, master.cf, and the policy's verdict."""
+    def _postfix(self, stack: Stack, templar, available: dict, task_vars: dict, args: dict, derived=None):
+        """What the postfix role will write: main.cf parameters, master.cf, and the policy's verdict.
+
+        available: what the role sees, its own options as resolved; derived: what _changes computed
+        for the postfix role on this host (then not computed again)."""
         facts = dict(task_vars.get("ansible_facts") or {})
         platform = args.get("platform") or ""
         if platform and not facts.get("os_family"):
@@ -179,18 +206,24 @@ class ActionModule(ActionBase):
         except ValueError as exc:
             return {}, {}, [str(exc)]
         scoped = scoped_templar(templar, self._loader, {**available, **stack.role_vars("postfix", files)})
-        try:
-            derived = evaluate_all(scoped, POSTFIX_DERIVED)
-        except Exception as exc:  # noqa: BLE001
-            return {}, {}, [f"postfix: the role's parameters cannot be computed: {' '.join(str(exc).split())[:300]}"]
-        params = {str(k): format_value(v) for k, v in derived["__postfix_params"].items()}
+        if derived is None:
+            try:
+                derived = self._derive_postfix(scoped, available)
+            except Exception as exc:  # noqa: BLE001
+                return (
+                    {},
+                    {},
+                    [f"postfix: the role's parameters cannot be computed: {' '.join(str(exc).split())[:300]}"],
+                )
+        params = {str(k): format_value(v) for k, v in derived["params"].items()}
         services = {
             str(svc): {str(k): format_value(v) for k, v in (opts or {}).items()}
-            for svc, opts in derived["__postfix_services"].items()
+            for svc, opts in derived["services"].items()
         }
-        problems = violations(params, services, derived["__postfix_policy_options"], derived["__postfix_policy_names"])
+        problems = violations(params, services, derived["policy_options"], derived["policy_names"])
         rendered = {}
         if args.get("render"):
+            scoped = scoped_templar(scoped, self._loader, {**scoped.available_variables, "__postfix_derived": derived})
             with open(os.path.join(ROLES_DIR, "postfix", "templates", "master.cf.j2"), encoding="utf-8") as handle:
                 master = render(scoped, handle.read())
             main = [f"# main.cf parameters of mailops.mailhost.postfix for {task_vars.get('inventory_hostname')}"]
@@ -199,3 +232,11 @@ class ActionModule(ActionBase):
                 main += render_param(name, params[name])
             rendered = {"main.cf": "\n".join(main) + "\n", "master.cf": master}
         return params, rendered, problems
+
+    @staticmethod
+    def _derive_postfix(scoped, available: dict) -> dict:
+        """What the postfix role derives (module_utils/_postfix_derive.py): its constants and the
+        platform's data from its vars files (one template), its variables as the pre-flight resolved them."""
+        inputs = evaluate_all(scoped, CONSTANTS + PLATFORM)
+        inputs.update((name, available[name]) for name in VARIABLES if name in available)
+        return derive(inputs)

@@ -8,6 +8,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.mailops.mailhost.plugins.module_utils._policy import violations
 from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import format_value, unbracket
+from ansible_collections.mailops.mailhost.plugins.module_utils._postfix_derive import MissingInput, derive
 
 
 def postfix_policy_violations(params, services=None, options=None, names=None):
@@ -22,6 +23,16 @@ def postfix_policy_violations(params, services=None, options=None, names=None):
     return violations(flat, flat_services, options or {}, names or {})
 
 
+def postfix_derived(inputs):
+    """What the postfix role derives from its variables (module_utils/_postfix_derive.py)."""
+    if not isinstance(inputs, dict):
+        raise AnsibleFilterError("postfix_derived expects a dict of the postfix role's variables")
+    try:
+        return derive(inputs)
+    except MissingInput as exc:
+        raise AnsibleFilterError(f"postfix_derived: missing input(s): {exc.args[0]}") from None
+
+
 def unbracket_networks(networks):
     """Postfix networks ([v6]/len) as plain CIDRs, for programs other than Postfix (fail2ban, opendkim)."""
     if isinstance(networks, str) or not isinstance(networks, (list, tuple)):
@@ -31,4 +42,8 @@ def unbracket_networks(networks):
 
 class FilterModule:
     def filters(self):
-        return {"postfix_policy_violations": postfix_policy_violations, "unbracket_networks": unbracket_networks}
+        return {
+            "postfix_derived": postfix_derived,
+            "postfix_policy_violations": postfix_policy_violations,
+            "unbracket_networks": unbracket_networks,
+        }

@@ -18,6 +18,7 @@ from ansible.template import Templar
 from ansible_collections.mailops.mailhost.plugins.module_utils._firewalld import SERVICE_NAMES, resolve
 from ansible_collections.mailops.mailhost.plugins.module_utils._platform import vars_files
 from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import format_value
+from ansible_collections.mailops.mailhost.plugins.module_utils._postfix_derive import CONSTANTS, INPUTS, VARIABLES
 from ansible_collections.mailops.mailhost.plugins.plugin_utils._stack import Stack, trust_as_template
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -272,3 +273,17 @@ def test_every_role_loads_its_platform_data_through_the_same_rule():
             role,
             leftovers,
         )
+
+
+def test_the_postfix_role_hands_its_derivation_every_input_and_nothing_else():
+    """vars/main.yml lists the inputs of module_utils/_postfix_derive.py by hand: the two lists agree,
+    and each public variable it reads is an option of the role."""
+    role_vars = yaml.safe_load((ROOT / "roles" / "postfix" / "vars" / "main.yml").read_text())
+    assert list(role_vars["__postfix_inputs"]) == list(INPUTS)
+    for name, value in role_vars["__postfix_inputs"].items():
+        assert value == "{{ " + name + " }}", name
+    spec = yaml.safe_load((ROOT / "roles" / "postfix" / "meta" / "argument_specs.yml").read_text())
+    options = {name for entry in spec["argument_specs"].values() for name in entry["options"]}
+    assert set(VARIABLES) <= options, sorted(set(VARIABLES) - options)
+    for name in CONSTANTS:
+        assert name in role_vars, name
