@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -35,6 +36,25 @@ from ansible_collections.mailops.mailhost.plugins.plugin_utils._stack import (
 
 # What a role hands the roles after it in the plan (its vars/main.yml), besides its changes.
 HANDED = {"certbot": ("__certbot_chain_now",), "opendkim": ("__opendkim_records_now",)}
+
+
+# A role variable that is one of the role's templates, rendered (roles/*/vars/main.yml).
+TEMPLATE_VAR = re.compile(r"^\{\{ lookup\('ansible\.builtin\.template', '([\w.-]+)'\) \}\}$")
+
+
+def role_templates(role_vars: dict) -> dict[str, str]:
+    """The role's variables that are one of its templates, rendered: variable -> template file."""
+    found = {}
+    for name, value in role_vars.items():
+        match = TEMPLATE_VAR.match(value) if isinstance(value, str) else None
+        if match:
+            found[name] = match.group(1)
+    return found
+
+
+def read_template(role_dir: str, name: str) -> str:
+    with open(os.path.join(role_dir, "templates", name), encoding="utf-8") as handle:
+        return handle.read()
 
 
 def provisioned(host) -> bool:
@@ -139,12 +159,8 @@ class ActionModule(ActionBase):
                 task_vars, {**overrides, **resolved.get(role, {}), **handed}, role, ("mailhost", *roles[:index])
             )
             available.pop("vars", None)
-            own = {
-                **available,
-                **stack.role_vars(role, files),
-                "role_path": role_dir,
-                "ansible_search_path": [role_dir],
-            }
+            role_vars = stack.role_vars(role, files)
+            own = {**available, **role_vars, "role_path": role_dir, "ansible_search_path": [role_dir]}
             scoped = scoped_templar(self._templar, self._loader, own)
             # what a role hands the ones after it comes from the same values: one template for all
             names = [f"__{role}_changes", *HANDED.get(role, ())]
@@ -152,7 +168,16 @@ class ActionModule(ActionBase):
                 if role == "postfix":
                     # computed in Python from the resolved values, then seen by the role's own templates
                     derived = self._derive_postfix(scoped, available)
-                    scoped = scoped_templar(self._templar, self._loader, {**own, "__postfix_derived": derived})
+                    own["__postfix_derived"] = derived
+                    scoped = scoped_templar(self._templar, self._loader, own)
+                # the role's templates rendered here, as the template lookup renders them, without
+                # its deep copy of every variable (the largest cost of the pre-flight after Jinja's)
+                templates = role_templates(role_vars)
+                if templates:
+                    own.update(
+                        (name, render(scoped, read_template(role_dir, file))) for name, file in templates.items()
+                    )
+                    scoped = scoped_templar(self._templar, self._loader, own)
                 found = evaluate_all(scoped, names)
                 changes[role] = list(found[names[0]] or [])
                 if role == "certbot":
@@ -224,8 +249,7 @@ class ActionModule(ActionBase):
         rendered = {}
         if args.get("render"):
             scoped = scoped_templar(scoped, self._loader, {**scoped.available_variables, "__postfix_derived": derived})
-            with open(os.path.join(ROLES_DIR, "postfix", "templates", "master.cf.j2"), encoding="utf-8") as handle:
-                master = render(scoped, handle.read())
+            master = render(scoped, read_template(os.path.join(ROLES_DIR, "postfix"), "master.cf.j2"))
             main = [f"# main.cf parameters of mailops.mailhost.postfix for {task_vars.get('inventory_hostname')}"]
             main += ["# (the distribution's installation paths, which the role keeps, are not shown)"]
             for name in sorted(params):

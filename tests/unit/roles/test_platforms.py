@@ -287,3 +287,20 @@ def test_the_postfix_role_hands_its_derivation_every_input_and_nothing_else():
     assert set(VARIABLES) <= options, sorted(set(VARIABLES) - options)
     for name in CONSTANTS:
         assert name in role_vars, name
+
+
+@pytest.mark.parametrize("platform_name", ["Debian 12", "AlmaLinux 10"])
+@pytest.mark.parametrize("role", ["postfix", "fail2ban", "opendkim", "certbot", "dovecot_sasl"])
+def test_the_preflight_renders_each_role_template_as_the_template_lookup_does(role, platform_name):
+    """The pre-flight renders the templates its roles' vars name (roles/*/vars/main.yml) itself; the
+    text is the lookup's, so that the change it predicts is the one the role makes."""
+    from ansible_collections.mailops.mailhost.plugins.action.mailhost_preflight import role_templates
+
+    role_vars = yaml.safe_load((ROOT / "roles" / role / "vars" / "main.yml").read_text())
+    templates = role_templates(role_vars)
+    assert templates, f"{role}: no template variable found"
+    rendered = RoleVars(role, PLATFORMS[platform_name][0])
+    for name, file in templates.items():
+        by_lookup = rendered.render("{{ " + name + " }}")
+        assert by_lookup.startswith("#"), by_lookup[:80]
+        assert rendered.template(file) == by_lookup, f"{role}: {file}"
