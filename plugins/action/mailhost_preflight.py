@@ -22,6 +22,7 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._postfix_derive i
     derive,
 )
 from ansible_collections.mailops.mailhost.plugins.module_utils._preflight import stack_problems, unknown_variables
+from ansible_collections.mailops.mailhost.plugins.plugin_utils._facts import learn
 from ansible_collections.mailops.mailhost.plugins.plugin_utils._spec_errors import short_error
 from ansible_collections.mailops.mailhost.plugins.plugin_utils._stack import (
     ROLES_DIR,
@@ -64,7 +65,6 @@ def provisioned(host) -> bool:
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -74,15 +74,32 @@ class ActionModule(ActionBase):
         unknown_roles = [r for r in roles if r not in role_names()]
         if unknown_roles:
             raise AnsibleError(f"mailhost_preflight: no such role in mailops.mailhost: {', '.join(unknown_roles)}")
-        if boolean(args.get("require_provisioned", False), strict=False) and not provisioned(args.get("host")):
+        if args.get("learn") is not None and args.get("host") is not None:
+            raise AnsibleError("mailhost_preflight: learn and host are mutually exclusive (learn makes the facts call)")
+        stack = Stack(self._loader)
+        overrides = dict(args.get("overrides") or {})
+        host = args.get("host")
+        if args.get("learn") is not None:
+            # the one facts call (mailops.mailhost.mailhost_facts), in this task: one task per host
+            host = learn(self, stack, task_vars, overrides, roles, dict(args["learn"] or {}))
+            if host.get("failed") or host.get("unreachable"):
+                return {**host, "msg": f"the facts call failed: {host.get('msg', '')}"}
+            result["host"] = host
+            if host.get("ansible_facts"):
+                # the platform and fqdn it learned, seen by the values below (postfix_myhostname's
+                # default is the host's fqdn) and set as the host's facts, as the facts module sets them
+                result["ansible_facts"] = host["ansible_facts"]
+                task_vars = {
+                    **task_vars,
+                    "ansible_facts": {**(task_vars.get("ansible_facts") or {}), **host["ansible_facts"]},
+                }
+        if boolean(args.get("require_provisioned", False), strict=False) and not provisioned(host):
             result.update(
                 failed=True,
                 msg=f"{task_vars.get('inventory_hostname', 'this host')} has no /etc/postfix/main.cf:"
                 " provision it with playbooks/provision.yml first",
             )
             return result
-        stack = Stack(self._loader)
-        overrides = dict(args.get("overrides") or {})
         order = ["mailhost", *roles]
 
         def templar_for(role: str):
@@ -104,11 +121,9 @@ class ActionModule(ActionBase):
         if not problems:  # the rules read values of the right types only
             params: dict[str, str] = {}
             derived = None
-            if args.get("host"):
+            if host:
                 # what each role would change, and the postfix role's parameters, from one evaluation
-                changes, change_problems, derived = self._changes(
-                    stack, task_vars, overrides, roles, args["host"], resolved
-                )
+                changes, change_problems, derived = self._changes(stack, task_vars, overrides, roles, host, resolved)
             if "postfix" in roles:
                 available, templar = templar_for("postfix")
                 available.update(resolved["postfix"])

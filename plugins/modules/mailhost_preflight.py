@@ -9,8 +9,9 @@ module: mailhost_preflight
 short_description: The pre-flight of the whole mail stack, on the controller, before any host is touched
 version_added: 0.2.0
 description:
-  - Runs on the controller only (an action plugin); it never contacts the host, so it runs the same in check mode
-    and from C(playbooks/check.yml) without host access.
+  - Runs on the controller (an action plugin). Without O(learn) it never contacts the host, so it runs the same in
+    check mode and from C(playbooks/check.yml) without host access. With O(learn) it first makes the stack's one
+    facts call itself (M(mailops.mailhost.mailhost_facts), read-only), so that a host costs one task, not two.
   - Validates the variables of every role that will run against that role's own C(meta/argument_specs.yml) (what
     M(ansible.builtin.validate_argument_spec) does when the role starts), with one short line per error naming the
     variable.
@@ -56,6 +57,14 @@ options:
     description:
       - The result of M(mailops.mailhost.mailhost_facts) for the roles. With it, RV(changes) says what each role would
         change on the host (the mailhost role runs no role at all when nothing would change).
+      - Mutually exclusive with O(learn).
+    type: dict
+  learn:
+    description:
+      - Make the facts call for O(roles) first (what M(mailops.mailhost.mailhost_facts) with O(roles) does), with these
+        requests added to the roles' own (for example C(contents)), and use its result as O(host). It is returned as
+        RV(host), and its C(ansible_facts) become the host's facts.
+      - A failed facts call fails the task with its message; an unreachable host stays unreachable.
     type: dict
   require_provisioned:
     description:
@@ -65,8 +74,10 @@ options:
     default: false
 extends_documentation_fragment:
   - mailops.mailhost.attributes
-  - mailops.mailhost.attributes.controller
 attributes:
+  action:
+    description: Runs on the controller as an action plugin; its only call to the host is the read-only facts call of O(learn).
+    support: full
   check_mode:
     support: full
     details: Changes nothing anywhere; runs the same in check mode.
@@ -80,6 +91,12 @@ EXAMPLES = r"""
 - name: Pre-flight of the whole stack (the mailhost role does this first)
   mailops.mailhost.mailhost_preflight:
     roles: [firewall, opendkim, dovecot_sasl, postfix, fail2ban]
+
+- name: Learn what the stack needs from the host, then the pre-flight, in one task
+  mailops.mailhost.mailhost_preflight:
+    roles: [firewall, opendkim, postfix, fail2ban]
+    learn: {}
+  register: plan
 """
 
 RETURN = r"""
@@ -102,6 +119,10 @@ files:
   description: The candidate C(main.cf) (the role's parameters) and C(master.cf), by file name.
   returned: when O(render) is true
   type: dict
+host:
+  description: The result of the facts call, as M(mailops.mailhost.mailhost_facts) returns it with O(mailops.mailhost.mailhost_facts#module:roles) (its C(install) plan included).
+  returned: with O(learn)
+  type: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -116,8 +137,10 @@ def main() -> None:
             "platform": {"type": "str"},
             "render": {"type": "bool", "default": False},
             "host": {"type": "dict"},
+            "learn": {"type": "dict"},
             "require_provisioned": {"type": "bool", "default": False},
         },
+        mutually_exclusive=[("host", "learn")],
         supports_check_mode=True,
     )
     module.fail_json(msg="mailops.mailhost.mailhost_preflight runs on the controller as an action plugin only")

@@ -172,3 +172,51 @@ def test_a_host_never_provisioned_is_refused_when_provisioning_is_required(tmp_p
     for name in ("provisioned", "not-required"):
         assert "has no /etc/postfix/main.cf" not in str(results[name].get("msg")), results[name]
         assert "roles" in results[name], results[name]
+
+
+def test_learn_makes_the_facts_call_in_the_same_task(tmp_path):
+    """With learn, the task asks the host itself (here the controller, connection local): one task per
+    host returns what it learned, sets the host's facts, and says what each role would change; an
+    unreachable host stays unreachable, and learn with host is refused."""
+    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, **GOOD, "postfix_sasl_enabled": False}
+    hosts = {
+        "local": local,
+        "both": local,
+        "gone": {**GOOD, "ansible_host": "127.0.0.1", "ansible_port": 1, "ansible_connection": "ssh"},
+    }
+    (tmp_path / "inventory.yml").write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
+    task = {
+        "name": "Pre-flight",
+        "mailops.mailhost.mailhost_preflight": {
+            "roles": ["postfix"],
+            "allow_unknown": True,
+            "learn": {"contents": ["/etc/hostname"]},
+            "host": "{{ {'texts': {}} if inventory_hostname == 'both' else omit }}",
+        },
+        "register": "plan",
+    }
+    after = {"name": "The facts it learned", "ansible.builtin.debug": {"var": "ansible_facts.os_family"}}
+    (tmp_path / "play.yml").write_text(
+        yaml.safe_dump([{"hosts": "all", "gather_facts": False, "tasks": [task, after]}])
+    )
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", str(tmp_path / "inventory.yml"), str(tmp_path / "play.yml")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    tasks = json.loads(proc.stdout[proc.stdout.index("{") :])["plays"][0]["tasks"]
+    results = tasks[0]["hosts"]
+    learned = results["local"]
+    assert not learned.get("failed"), learned.get("msg")
+    with open("/etc/hostname", encoding="utf-8") as handle:
+        assert learned["host"]["texts"]["/etc/hostname"] == handle.read()
+    assert "postfix" in learned["host"]["packages"]
+    assert set(learned["host"]["install"]) >= {"packages", "prereq_packages", "repos"}
+    assert isinstance(learned["changes"]["postfix"], list)
+    assert tasks[1]["hosts"]["local"]["ansible_facts.os_family"] == learned["host"]["ansible_facts"]["os_family"]
+    assert results["gone"].get("unreachable"), results["gone"]
+    assert results["both"]["failed"]
+    assert "learn and host are mutually exclusive" in results["both"]["msg"]
