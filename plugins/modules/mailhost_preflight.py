@@ -120,7 +120,9 @@ files:
   returned: when O(render) is true
   type: dict
 host:
-  description: The result of the facts call, as M(mailops.mailhost.mailhost_facts) returns it with O(mailops.mailhost.mailhost_facts#module:roles) (its C(install) plan included).
+  description:
+    - The result of the facts call, as M(mailops.mailhost.mailhost_facts) returns it with
+      O(mailops.mailhost.mailhost_facts#module:roles) (its C(install) plan included).
   returned: with O(learn)
   type: dict
 """

@@ -15,6 +15,7 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
+from ansible_collections.mailops.mailhost.plugins.action.mailhost_preflight import role_templates
 from ansible_collections.mailops.mailhost.plugins.module_utils._firewalld import SERVICE_NAMES, resolve
 from ansible_collections.mailops.mailhost.plugins.module_utils._platform import vars_files
 from ansible_collections.mailops.mailhost.plugins.module_utils._postconf import format_value
@@ -294,8 +295,6 @@ def test_the_postfix_role_hands_its_derivation_every_input_and_nothing_else():
 def test_the_preflight_renders_each_role_template_as_the_template_lookup_does(role, platform_name):
     """The pre-flight renders the templates its roles' vars name (roles/*/vars/main.yml) itself; the
     text is the lookup's, so that the change it predicts is the one the role makes."""
-    from ansible_collections.mailops.mailhost.plugins.action.mailhost_preflight import role_templates
-
     role_vars = yaml.safe_load((ROOT / "roles" / role / "vars" / "main.yml").read_text())
     templates = role_templates(role_vars)
     assert templates, f"{role}: no template variable found"

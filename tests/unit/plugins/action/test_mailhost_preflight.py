@@ -178,7 +178,8 @@ def test_learn_makes_the_facts_call_in_the_same_task(tmp_path):
     """With learn, the task asks the host itself (here the controller, connection local): one task per
     host returns what it learned, sets the host's facts, and says what each role would change; an
     unreachable host stays unreachable, and learn with host is refused."""
-    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, **GOOD, "postfix_sasl_enabled": False}
+    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    local.update(GOOD, postfix_sasl_enabled=False)
     hosts = {
         "local": local,
         "both": local,
