@@ -22,7 +22,7 @@ from ansible_collections.mailops.mailhost.plugins.module_utils._postfix_derive i
     derive,
 )
 from ansible_collections.mailops.mailhost.plugins.module_utils._preflight import stack_problems, unknown_variables
-from ansible_collections.mailops.mailhost.plugins.plugin_utils._facts import learn
+from ansible_collections.mailops.mailhost.plugins.plugin_utils._facts import learn, todo
 from ansible_collections.mailops.mailhost.plugins.plugin_utils._spec_errors import short_error
 from ansible_collections.mailops.mailhost.plugins.plugin_utils._stack import (
     ROLES_DIR,
@@ -137,6 +137,8 @@ class ActionModule(ActionBase):
         if not problems and changes is not None:
             result["changes"] = changes
             problems += change_problems
+            if isinstance(host.get("install"), dict):
+                result["todo"] = todo(changes, host["install"])
         result.update(changed=False, roles=roles, problems=problems)
         if args.get("render") and not problems:
             result["files"] = rendered
@@ -176,6 +178,10 @@ class ActionModule(ActionBase):
             available.pop("vars", None)
             role_vars = stack.role_vars(role, files)
             own = {**available, **role_vars, "role_path": role_dir, "ansible_search_path": [role_dir]}
+            if f"__{role}_host" in role_vars:
+                # the role's view of the facts call (mailhost_host when the stack hands it over), which
+                # its templates would otherwise render again wherever one of its values reads it
+                own[f"__{role}_host"] = host
             scoped = scoped_templar(self._templar, self._loader, own)
             # what a role hands the ones after it comes from the same values: one template for all
             names = [f"__{role}_changes", *HANDED.get(role, ())]

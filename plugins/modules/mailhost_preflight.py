@@ -115,6 +115,14 @@ changes:
   returned: when O(host) is given and the pre-flight passed
   type: dict
   sample: {postfix: ["/etc/postfix/main.cf: parameters differ"], fail2ban: []}
+todo:
+  description:
+    - Everything the run would change, in one list - each role's reasons (RV(changes)), then what the stack's one package
+      transaction installs and a hold on service starts that a killed run left. Empty when nothing is to change (the
+      mailhost role then runs no role at all, and the drift check reports no drift).
+  returned: when the host's facts include the install plan (always with O(learn)) and the pre-flight passed
+  type: list
+  elements: str
 files:
   description: The candidate C(main.cf) (the role's parameters) and C(master.cf), by file name.
   returned: when O(render) is true

@@ -63,6 +63,20 @@ def install_plan(stack: Stack, templar, loader, available: dict, roles: list[str
     return plan
 
 
+LEFTOVER_HOLD = f"remove the hold on service starts ({POLICY_RC_D}) that a killed run left"
+
+
+def todo(changes: dict, install: dict) -> list[str]:
+    """Everything a run would change: each role's reasons, then what the one package transaction
+    installs (prerequisites, repositories, packages) and a hold a killed run left; empty: nothing."""
+    found = [reason for reasons in changes.values() for reason in reasons or []]
+    for key in ("prereq_packages", "repos", "packages"):
+        found += list(install.get(key) or [])
+    if install.get("leftover_hold"):
+        found.append(LEFTOVER_HOLD)
+    return found
+
+
 def learn(action, stack: Stack, task_vars: dict, overrides: dict, roles: list[str], extra: dict) -> dict:
     """The one facts call for these roles, from an action plugin, with the install plan (result 'install')."""
     args = request(stack, action._templar, action._loader, task_vars, overrides, roles, extra)

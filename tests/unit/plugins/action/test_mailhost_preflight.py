@@ -217,6 +217,15 @@ def test_learn_makes_the_facts_call_in_the_same_task(tmp_path):
     assert "postfix" in learned["host"]["packages"]
     assert set(learned["host"]["install"]) >= {"packages", "prereq_packages", "repos"}
     assert isinstance(learned["changes"]["postfix"], list)
+    # the run's list of changes: the role's reasons, then what the package transaction installs
+    install = learned["host"]["install"]
+    assert learned["todo"] == learned["changes"]["postfix"] + install["prereq_packages"] + install["repos"] + install[
+        "packages"
+    ] + (
+        ["remove the hold on service starts (/usr/sbin/policy-rc.d) that a killed run left"]
+        if install["leftover_hold"]
+        else []
+    )
     assert tasks[1]["hosts"]["local"]["ansible_facts.os_family"] == learned["host"]["ansible_facts"]["os_family"]
     assert results["gone"].get("unreachable"), results["gone"]
     assert results["both"]["failed"]
