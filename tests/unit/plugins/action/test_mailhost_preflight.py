@@ -60,6 +60,20 @@ CASES = {
 }
 
 
+def play_tasks(work) -> list[dict]:
+    """Run work/play.yml on work/inventory.yml; each task's results by host (the json callback)."""
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", str(work / "inventory.yml"), str(work / "play.yml")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert "{" in proc.stdout, proc.stdout + proc.stderr
+    return json.loads(proc.stdout[proc.stdout.index("{") :])["plays"][0]["tasks"]
+
+
 @pytest.fixture(scope="module")
 def outcome(tmp_path_factory):
     work = tmp_path_factory.mktemp("preflight")
@@ -155,15 +169,7 @@ def test_a_host_never_provisioned_is_refused_when_provisioning_is_required(tmp_p
             ]
         )
     )
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", str(tmp_path / "inventory.yml"), str(tmp_path / "play.yml")],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    results = json.loads(proc.stdout[proc.stdout.index("{") :])["plays"][0]["tasks"][0]["hosts"]
+    results = play_tasks(tmp_path)[0]["hosts"]
     assert results["fresh"]["failed"]
     assert results["fresh"]["msg"] == (
         "fresh has no /etc/postfix/main.cf: provision it with playbooks/provision.yml first"
@@ -200,15 +206,7 @@ def test_learn_makes_the_facts_call_in_the_same_task(tmp_path):
     (tmp_path / "play.yml").write_text(
         yaml.safe_dump([{"hosts": "all", "gather_facts": False, "tasks": [task, after]}])
     )
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", str(tmp_path / "inventory.yml"), str(tmp_path / "play.yml")],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    tasks = json.loads(proc.stdout[proc.stdout.index("{") :])["plays"][0]["tasks"]
+    tasks = play_tasks(tmp_path)
     results = tasks[0]["hosts"]
     learned = results["local"]
     assert not learned.get("failed"), learned.get("msg")
