@@ -242,20 +242,22 @@ class ActionModule(ActionBase):
 
         available: what the role sees, its own options as resolved; derived: what _changes computed
         for the postfix role on this host (then not computed again)."""
-        facts = dict(task_vars.get("ansible_facts") or {})
-        platform = args.get("platform") or ""
-        if platform and not facts.get("os_family"):
-            family, _sep, major = str(platform).partition("_")
-            facts.update(os_family=family, distribution_major_version=major)
-        try:
-            files = vars_files(facts, str(available.get("mailhost_platform_profile") or ""))
-        except ValueError as exc:
-            return {}, {}, [str(exc)]
-        scoped = scoped_templar(templar, self._loader, {**available, **stack.role_vars("postfix", files)})
+        scoped = None
+        if derived is None or args.get("render"):  # the role's own values: from its vars files
+            facts = dict(task_vars.get("ansible_facts") or {})
+            platform = args.get("platform") or ""
+            if platform and not facts.get("os_family"):
+                family, _sep, major = str(platform).partition("_")
+                facts.update(os_family=family, distribution_major_version=major)
+            try:
+                files = vars_files(facts, str(available.get("mailhost_platform_profile") or ""))
+            except ValueError as exc:
+                return {}, {}, [str(exc)]
+            scoped = scoped_templar(templar, self._loader, {**available, **stack.role_vars("postfix", files)})
         if derived is None:
             try:
                 derived = self._derive_postfix(scoped, available)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - reported as the pre-flight's problem, naming the role
                 return (
                     {},
                     {},

@@ -82,7 +82,7 @@ class Stack:
                 self._cache[key] = {}
             else:
                 with open(path, encoding="utf-8") as handle:
-                    self._cache[key] = yaml.load(handle, Loader=PlainLoader) or {}  # noqa: S506 - a safe loader
+                    self._cache[key] = yaml.load(handle, Loader=PlainLoader) or {}
         return self._cache[key]
 
     def options(self, role: str) -> dict:
